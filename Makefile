@@ -1,0 +1,51 @@
+# Thin wrappers: the README's two commands are `make book` and `make test`.
+# VENV can point elsewhere (CI keeps one per dependency hash in ~/.cache).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEPS_HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(DEPS_HASH)
+JOBS ?= 2
+
+.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,book]"
+	touch $@
+
+install: $(STAMP)
+	@# the venv may be shared between checkouts (CI): make sure it imports *this* checkout's src/
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+
+# Unit tests and every notebook (nbval, smoke budget), then the book in smoke budget, warnings as errors.
+test: install
+	$(BIN)/python -m pytest tests chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
+	$(MAKE) book-smoke
+
+unit: install
+	$(BIN)/python -m pytest tests -n $(JOBS) -p no:cacheprovider
+
+notebooks: install
+	$(BIN)/python -m pytest chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
+
+book-smoke: install
+	rm -rf _build/html _build/jupyter_execute
+	GENMODELS_BUDGET=smoke $(BIN)/jupyter-book build . -W -n --keep-going
+
+# The published book: every notebook executed at the default budget into _build/html.
+book: install
+	GENMODELS_BUDGET=default $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "open _build/html/index.html"
+
+smoke: notebooks
+
+assignments: install
+	$(BIN)/python -m genmodels assignments release --out courses/genmodels
+
+bench: install
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf _build courses .pytest_cache

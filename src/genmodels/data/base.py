@@ -1,0 +1,98 @@
+"""What every loader shares: the :class:`Images` container, the errors, and checks on folders.
+
+Notebook: chapters/00_foundations/01_autoencoders.ipynb
+"""
+from __future__ import annotations
+
+import dataclasses
+import socket
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from torch import Tensor
+
+
+class DataFolderError(FileNotFoundError):
+    """A data folder the reader pointed to is missing, empty or laid out differently than expected."""
+
+
+class OfflineError(ConnectionError):
+    """A download could not reach the network; the message names the offline default."""
+
+
+@dataclasses.dataclass
+class Images:
+    """Images ``x`` (N, C, H, W) float32 in [0, 1], optional int64 labels ``y`` (N,), and their source."""
+
+    x: Tensor
+    y: Tensor | None
+    source: str
+
+    def __post_init__(self) -> None:
+        check_images(self.x, "Images.x")
+        if self.y is not None and (self.y.dtype != torch.int64 or self.y.shape != (self.x.shape[0],)):
+            raise ValueError(f"labels must be int64 of shape ({self.x.shape[0]},); got {self.y.dtype} {tuple(self.y.shape)}")
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor | None]:  # x, y = gm.data.mnist("train")
+        yield self.x
+        yield self.y
+
+    def __repr__(self) -> str:
+        n, c, h, w = self.x.shape
+        return f"Images({n} × {c}×{h}×{w}, labels={'yes' if self.y is not None else 'no'}, source={self.source!r})"
+
+
+def check_images(x: Tensor, what: str = "images") -> Tensor:
+    """Raise unless ``x`` is a float (N, C, H, W) tensor with values in [0, 1]; return it."""
+    if not isinstance(x, Tensor) or x.ndim != 4 or not x.is_floating_point():
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"{what}: expected a float tensor of shape (N, C, H, W); got {shape}")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"{what}: expected values in [0, 1]; got range [{lo:.3g}, {hi:.3g}]")
+    return x
+
+
+def require_folder(path: Path, layout: str, pattern: str = "*") -> list[Path]:
+    """The files matching ``pattern`` under ``path``; a clear :class:`DataFolderError` if none."""
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise DataFolderError(f"data folder {path} does not exist; expected {layout}")
+    files = sorted(p for p in path.rglob(pattern) if p.is_file())
+    if not files:
+        raise DataFolderError(f"data folder {path} has no files matching {pattern!r}; expected {layout}")
+    return files
+
+
+@contextmanager
+def network_timeout(seconds: float = 5.0, offline_default: str = "") -> Iterator[None]:
+    """Make sockets opened inside the block give up after ``seconds``; turn failures into :class:`OfflineError`."""
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    except (OSError, RuntimeError) as err:
+        if isinstance(err, DataFolderError):
+            raise
+        raise OfflineError(f"download failed ({err}); without network use {offline_default}") from err
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+def stratified_split(labels: Tensor, test_fraction: float, seed: int) -> tuple[Tensor, Tensor]:
+    """Index tensors (train, test) that keep each class's share, each in a seeded random order."""
+    g = torch.Generator().manual_seed(seed)
+    train, test = [], []
+    for c in labels.unique():
+        idx = (labels == c).nonzero().squeeze(1)
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        k = round(len(idx) * test_fraction)
+        test.append(idx[:k])
+        train.append(idx[k:])
+    train_idx, test_idx = torch.cat(train), torch.cat(test)
+    return train_idx[torch.randperm(len(train_idx), generator=g)], test_idx[torch.randperm(len(test_idx), generator=g)]
