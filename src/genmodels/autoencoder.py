@@ -1,0 +1,92 @@
+"""The deterministic autoencoder of the first chapter: x → z = e(x) → x̂ = d(z).
+
+Trained by minimising the reconstruction loss (binary cross-entropy of Bernoulli pixels, or squared error
+of Gaussian pixels; both derived in the notebook). It compresses well but gives no way to *sample*, which
+is what the VAE chapter adds.
+
+Notebook: chapters/00_foundations/01_autoencoders.ipynb
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from . import nets, train
+from .data.base import check_images
+
+
+@dataclasses.dataclass
+class AutoencoderConfig:
+    latent_dim: int = 2
+    width: int = 32          # channels of the first conv layer (doubles each level)
+    channels: int = 1
+    size: int = 28
+    likelihood: str = "bernoulli"  # "bernoulli" → binary cross-entropy, "gaussian" → squared error
+    lr: float = 2e-3
+
+    def __post_init__(self) -> None:
+        if self.likelihood not in ("bernoulli", "gaussian"):
+            raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian'; got {self.likelihood!r}")
+
+
+def reconstruction_loss(logits: Tensor, x: Tensor, likelihood: str = "bernoulli") -> Tensor:
+    """Per-image negative log-likelihood −log p(x | x̂) up to a constant, summed over pixels: shape (N,).
+
+    bernoulli: Σ BCE(σ(logits), x) in nats; gaussian (unit variance): ½ Σ (σ(logits) − x)².
+    """
+    if likelihood == "bernoulli":
+        return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    if likelihood == "gaussian":
+        return 0.5 * (torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1)
+    raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian'; got {likelihood!r}")
+
+
+class Autoencoder(train.Model):
+    """Conv encoder e: (N, C, S, S) → (N, latent_dim); conv decoder d: (N, latent_dim) → logits (N, C, S, S)."""
+
+    def __init__(self, config: AutoencoderConfig = AutoencoderConfig()):
+        super().__init__()
+        self.config = config
+        self.encoder = nets.ConvEncoder(config.latent_dim, config.channels, config.size, config.width)
+        self.decoder = nets.ConvDecoder(config.latent_dim, config.channels, config.size, config.width)
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Latent codes z = e(x) of images x (N, C, S, S) in [0, 1]; shape (N, latent_dim)."""
+        return self.encoder(check_images(x, "Autoencoder.encode"))
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Images x̂ = σ(d(z)) in [0, 1], shape (N, C, S, S)."""
+        return torch.sigmoid(self.decoder(z))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x))
+
+    def loss(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
+        x = batch if isinstance(batch, Tensor) else batch[0]
+        rec = reconstruction_loss(self.decoder(self.encoder(x)), x, self.config.likelihood).mean()
+        return {"loss": rec}
+
+    @torch.no_grad()
+    def encode_all(self, x: Tensor, batch_size: int = 1000) -> Tensor:
+        """Codes of many images, batched, returned on the CPU."""
+        dev = next(self.parameters()).device
+        return torch.cat([self.encode(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+
+
+def train_default(budget_epochs: dict[str, int] | None = None) -> dict[str, float]:
+    """Train the chapter's 2-D autoencoder on MNIST at the current budget (cached); return test metrics.
+
+    Used by ``python -m genmodels train autoencoder``.
+    """
+    from . import data, runtime
+
+    epochs = runtime.by_budget(budget_epochs or {"smoke": 1, "default": 15, "full": 40})
+    train_set, test_set = data.mnist("train"), data.mnist("test")
+    runtime.seed(0)
+    model = Autoencoder(AutoencoderConfig())
+    history = train.fit(model, train_set.x, epochs=epochs, batch_size=128, val_data=test_set.x, name="autoencoder-mnist")
+    return {"epochs": epochs, "train_seconds": round(history.seconds, 1),
+            "test_reconstruction_nats": round(history.epoch("val_loss")[-1], 2)}
