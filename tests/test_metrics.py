@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+
+import genmodels as gm
+
+
+def _closed_form_w2(mu1, s1, mu2, s2):
+    """W2² between Gaussians via the symmetric form tr(S1 + S2 − 2 (S2^½ S1 S2^½)^½), computed independently."""
+    r = scipy.linalg.sqrtm(s2)
+    return float(np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2 - 2 * scipy.linalg.sqrtm(r @ s1 @ r)).real)
+
+
+def test_gaussian_frechet_matches_closed_form():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
+    s1, s2 = a @ a.T + 0.1 * np.eye(4), b @ b.T + 0.1 * np.eye(4)
+    mu1, mu2 = rng.normal(size=4), rng.normal(size=4)
+    assert gm.metrics.gaussian_frechet(mu1, s1, mu2, s2) == pytest.approx(_closed_form_w2(mu1, s1, mu2, s2), rel=1e-8)
+    # diagonal case by hand: Σ (m1−m2)² + Σ (σ1 − σ2)²
+    d1, d2 = np.array([1.0, 4.0]), np.array([9.0, 1.0])
+    expected = 1.0 + (1 - 3) ** 2 + (2 - 1) ** 2
+    assert gm.metrics.gaussian_frechet(np.zeros(2), np.diag(d1), np.array([1.0, 0.0]), np.diag(d2)) == pytest.approx(expected)
+
+
+def test_frechet_distance_of_samples_approaches_the_gaussian_value():
+    rng = np.random.default_rng(1)
+    n = 200_000
+    a = rng.normal(size=(n, 2)) * [1.0, 2.0]
+    b = rng.normal(size=(n, 2)) * [3.0, 1.0] + [1.0, 0.0]
+    assert gm.metrics.frechet_distance(a, b) == pytest.approx(6.0, rel=0.02)
+    assert gm.metrics.frechet_distance(a[:1000], a[1000:2000]) < 0.05
+    assert isinstance(gm.metrics.frechet_distance(torch.randn(50, 8), torch.randn(40, 8)), float)
+
+
+def test_frechet_distance_errors():
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        gm.metrics.frechet_distance(np.zeros((1, 3)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="dimensions differ"):
+        gm.metrics.frechet_distance(np.zeros((5, 3)), np.zeros((5, 4)))
+    with pytest.raises(ValueError, match=r"\(N, D\)"):
+        gm.metrics.frechet_distance(np.zeros(5), np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="NaN"):
+        gm.metrics.frechet_distance(np.full((5, 2), np.nan), np.zeros((5, 2)))
+
+
+def test_classifier_frechet_separates_digits_from_noise():
+    clf = gm.metrics.mnist_classifier()
+    assert clf.test_accuracy > 0.7  # smoke budget: 2 epochs on 4,000 digits
+    test, train = gm.data.mnist("test").x, gm.data.mnist("train").x[:1000]
+    real = gm.metrics.classifier_frechet(test, train)
+    noise = gm.metrics.classifier_frechet(test, torch.rand(1000, 1, 28, 28))
+    assert real < 0.05 * noise
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        gm.metrics.mnist_features(torch.rand(4, 3, 28, 28))
+
+
+def test_frechet_distance_is_real_for_rank_deficient_covariances():
+    # 10 samples in 64 dimensions: singular covariances, where sqrtm(cov1 @ cov2) turns complex
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(10, 64)), rng.normal(size=(10, 64))
+    value = gm.metrics.frechet_distance(a, b)
+    assert isinstance(value, float) and np.isfinite(value) and value > 0
+    assert gm.metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
