@@ -12,14 +12,22 @@ Losses take the discriminator's *logits* (pre-sigmoid scores, shape (N,) or (N, 
 * :func:`nonsaturating_g_loss` — the heuristic used in practice, :math:`-\mathbb{E}\log D(G(z))`.
 * :func:`lsgan_d_loss`, :func:`lsgan_g_loss` — least-squares GAN with targets 1 (real) and 0 (fake),
   on raw discriminator outputs (no sigmoid).
+* :class:`GAN` — a DCGAN-style generator and discriminator built from ``gm.nets``, trained by
+  ``gm.train.fit`` with two optimizers ``{"g", "d"}``: each step updates D once, then G once.
 
 Notebook: chapters/01_vae_gan/02_gan.ipynb
 """
 from __future__ import annotations
 
+import dataclasses
+from typing import Mapping
+
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
+
+from . import nets, train
+from .data.base import check_images
 
 
 def _scores(t: Tensor, what: str) -> Tensor:
@@ -80,3 +88,87 @@ def lsgan_g_loss(d_fake: Tensor) -> Tensor:
     r"""Least-squares generator loss :math:`\tfrac12\mathbb{E}(D(G(z))-1)^2` on raw outputs (N,) or (N, 1)."""
     fake = _scores(d_fake, "d_fake")
     return 0.5 * (fake - 1).pow(2).mean()
+
+
+G_LOSSES = {"nonsaturating": nonsaturating_g_loss, "saturating": saturating_g_loss}
+
+
+@dataclasses.dataclass
+class GANConfig:
+    """Hyper-parameters of :class:`GAN` (stored in every checkpoint)."""
+
+    latent_dim: int = 32
+    channels: int = 1
+    size: int = 28           # 28 or 64 (the sizes gm.nets supports)
+    width: int = 32          # first-layer channels of D (and last hidden layer of G), doubled per level
+    g_loss: str = "nonsaturating"   # or "saturating" (the minimax generator loss)
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5       # Adam's first-moment decay, 0.5 as in DCGAN
+
+    def __post_init__(self) -> None:
+        if self.g_loss not in G_LOSSES:
+            raise ValueError(f"g_loss must be one of {sorted(G_LOSSES)}; got {self.g_loss!r}")
+
+
+class GAN(train.Model):
+    """DCGAN-style GAN. ``generator``: z (N, d) → images (N, C, S, S) in [0, 1] (sigmoid output);
+    ``discriminator``: images → logits (N, 1) (strided convs, batch norm, LeakyReLU).
+
+    ``training_step`` records ``loss_d``, ``loss_g`` and the batch means ``d_real`` = D(x), ``d_fake`` = D(G(z))
+    (probabilities, measured during the discriminator's update).
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
+
+    def __init__(self, config: GANConfig = GANConfig()):
+        super().__init__()
+        c = self.config = config
+        self.generator = nets.ConvDecoder(c.latent_dim, c.channels, c.size, c.width, norm=True,
+                                          out_activation=nn.Sigmoid())
+        self.discriminator = nets.ConvEncoder(1, c.channels, c.size, c.width, norm=True)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+        return {"g": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=(c.beta1, 0.999)),
+                "d": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=(c.beta1, 0.999))}
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """z ~ N(0, I), shape (n, d), on the model's device."""
+        dev = next(self.parameters()).device
+        return torch.randn(n, self.config.latent_dim, generator=generator).to(dev)
+
+    def forward(self, z: Tensor) -> Tensor:
+        """G(z): latents (N, d) → images (N, C, S, S) in [0, 1]."""
+        return self.generator(z)
+
+    def training_step(self, batch: Tensor | tuple[Tensor, ...], optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, Tensor]:
+        x = batch if isinstance(batch, Tensor) else batch[0]
+        check_images(x, f"{type(self).__name__}.training_step")
+        n = x.shape[0]
+        # discriminator: ascend V(D, G) = E log D(x) + E log(1 - D(G(z))), G fixed (fakes detached)
+        fake = self.generator(self.noise(n))
+        d_real, d_fake = self.discriminator(x), self.discriminator(fake.detach())
+        loss_d = minimax_d_loss(d_real, d_fake)
+        optimizers["d"].zero_grad(set_to_none=True)
+        loss_d.backward()
+        optimizers["d"].step()
+        # generator: descend its loss through the updated D; only G's optimizer steps
+        loss_g = G_LOSSES[self.config.g_loss](self.discriminator(fake))
+        optimizers["g"].zero_grad(set_to_none=True)
+        loss_g.backward()
+        optimizers["g"].step()
+        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
+                "d_real": torch.sigmoid(d_real).mean().detach(), "d_fake": torch.sigmoid(d_fake).mean().detach()}
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n images G(z), z ~ N(0, I): (n, C, S, S) in [0, 1] (eval mode: batch-norm running statistics)."""
+        return self.generator(self.noise(n, generator))
+
+    @torch.no_grad()
+    def validation_step(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
+        x = batch if isinstance(batch, Tensor) else batch[0]
+        d_real = self.discriminator(x)
+        d_fake = self.discriminator(self.generator(self.noise(x.shape[0])))
+        return {"loss_d": minimax_d_loss(d_real, d_fake), "d_real": torch.sigmoid(d_real).mean(),
+                "d_fake": torch.sigmoid(d_fake).mean()}

@@ -338,3 +338,48 @@ def niqe(x: Tensor, patch: int = 96) -> Tensor:
         d = mu - mu0
         scores.append(float(np.sqrt(d @ np.linalg.pinv((cov + cov0) / 2) @ d)))
     return torch.tensor(scores, dtype=torch.float32)
+
+
+# --- Part 1 (VAE and GAN): a feature space for faces that needs no downloaded weights.
+# Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
+
+
+def hog_features(x: Tensor, cell: int = 9, orientations: int = 9, eps: float = 1e-5) -> Tensor:
+    r"""Histograms of oriented gradients (Dalal–Triggs), vectorised over the batch: (N, C, H, W) → (N, D).
+
+    Per image (channels are averaged to grey): central-difference gradients (zero on the border),
+    unsigned orientation in [0°, 180°) hard-binned into ``orientations`` bins, magnitudes averaged over
+    non-overlapping ``cell`` × ``cell`` cells (the ⌊H/cell⌋ × ⌊W/cell⌋ top-left grid), each cell's
+    histogram L2-normalised: :math:`h / \sqrt{\|h\|^2 + \epsilon^2}`. D = ⌊H/cell⌋·⌊W/cell⌋·orientations,
+    ordered (cell row, cell column, orientation) as ``skimage.feature.hog(..., cells_per_block=(1, 1),
+    block_norm="L2")``, which the tests compare against.
+    """
+    from .data.base import check_images
+
+    check_images(x, "hog_features")
+    if cell < 2 or orientations < 1:
+        raise ValueError(f"cell must be ≥ 2 and orientations ≥ 1; got cell={cell}, orientations={orientations}")
+    g = x.to(torch.float64).mean(1)                                   # (N, H, W)
+    n, h, w = g.shape
+    rows, cols = h // cell, w // cell
+    if rows < 1 or cols < 1:
+        raise ValueError(f"hog_features: images of {h}×{w} are smaller than one {cell}×{cell} cell")
+    g_row = torch.zeros_like(g)
+    g_col = torch.zeros_like(g)
+    g_row[:, 1:-1, :] = g[:, 2:, :] - g[:, :-2, :]
+    g_col[:, :, 1:-1] = g[:, :, 2:] - g[:, :, :-2]
+    magnitude = torch.hypot(g_row, g_col)
+    angle = torch.rad2deg(torch.atan2(g_row, g_col)) % 180.0
+    bins = (angle / (180.0 / orientations)).floor().long().clamp_(max=orientations - 1)  # 180° itself cannot occur
+    votes = torch.zeros(n, orientations, h, w, dtype=torch.float64, device=x.device)
+    votes.scatter_(1, bins.unsqueeze(1), magnitude.unsqueeze(1))
+    hist = torch.nn.functional.avg_pool2d(votes[:, :, : rows * cell, : cols * cell], cell)  # (N, orientations, rows, cols)
+    hist = hist / (hist.pow(2).sum(1, keepdim=True) + eps**2).sqrt()
+    return hist.permute(0, 2, 3, 1).reshape(n, -1).to(torch.float32)
+
+
+def hog_frechet(x: Tensor, y: Tensor, cell: int = 9, orientations: int = 9) -> float:
+    """Fréchet distance between two image sets in :func:`hog_features` space (same sizes on both sides)."""
+    if x.shape[1:] != y.shape[1:]:
+        raise ValueError(f"hog_frechet: image shapes differ: {tuple(x.shape[1:])} vs {tuple(y.shape[1:])}")
+    return frechet_distance(hog_features(x, cell, orientations), hog_features(y, cell, orientations))

@@ -1,0 +1,188 @@
+r"""Variational autoencoders: the evidence lower bound, its closed-form KL term, the importance-weighted
+bound, and a convolutional VAE.
+
+Notation (chapters/01_vae_gan/01_vae.ipynb): data :math:`x` (N, C, H, W), latent :math:`z` (N, d),
+prior :math:`p(z)=\mathcal N(0, I)`, encoder :math:`q_\phi(z\mid x)=\mathcal N(\mu, \operatorname{diag}\sigma^2)`
+with ``logvar`` :math:`=\log\sigma^2`, decoder :math:`p_\theta(x\mid z)` (Bernoulli with logits, or
+Gaussian with fixed standard deviation). All log densities are in nats and summed over pixels.
+
+Notebook: chapters/01_vae_gan/01_vae.ipynb
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import nets, train
+from .data.base import check_images
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def _check_moments(mu: Tensor, logvar: Tensor) -> None:
+    if mu.ndim != 2 or mu.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must both have shape (N, d); got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    r"""KL(N(mu, diag exp(logvar)) ‖ N(0, I)) per sample, eq. (vae-kl):
+    :math:`\tfrac12\sum_j(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`.
+
+    mu, logvar: (N, d). Returns (N,).
+    """
+    _check_moments(mu, logvar)
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
+
+
+def reparameterize(mu: Tensor, logvar: Tensor, k: int | None = None, generator: torch.Generator | None = None) -> Tensor:
+    r""":math:`z = \mu + \sigma\odot\varepsilon`, :math:`\varepsilon\sim\mathcal N(0, I)`: (N, d), or (k, N, d) if ``k`` is given."""
+    _check_moments(mu, logvar)
+    shape = mu.shape if k is None else (k, *mu.shape)
+    eps = torch.randn(shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + (0.5 * logvar).exp() * eps
+
+
+def bernoulli_log_likelihood(logits: Tensor, x: Tensor) -> Tensor:
+    r""":math:`\log p(x\mid z)=\sum_i x_i\log\pi_i + (1-x_i)\log(1-\pi_i)`, :math:`\pi=\sigma(\text{logits})`.
+
+    logits, x: (..., C, H, W) of the same shape. Returns the sum over the last three axes, shape (...).
+    A normalised log-probability when x is binary; for grey levels it is the usual cross-entropy loss.
+    """
+    if logits.shape != x.shape:
+        raise ValueError(f"logits and x must have the same shape; got {tuple(logits.shape)} and {tuple(x.shape)}")
+    return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(-3).sum(-1)
+
+
+def gaussian_log_likelihood(mean: Tensor, x: Tensor, sigma: float) -> Tensor:
+    r""":math:`\log\mathcal N(x; \text{mean}, \sigma^2 I)` summed over the last three axes (C, H, W); shape (...)."""
+    if mean.shape != x.shape:
+        raise ValueError(f"mean and x must have the same shape; got {tuple(mean.shape)} and {tuple(x.shape)}")
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive; got {sigma}")
+    d = x.shape[-3:].numel()
+    sq = (x - mean).pow(2).flatten(-3).sum(-1)
+    return -0.5 * sq / sigma**2 - d * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
+
+
+def log_normal(z: Tensor, mu: Tensor | float = 0.0, logvar: Tensor | float = 0.0) -> Tensor:
+    r"""Log density of a diagonal Gaussian at z (..., d), summed over the last axis."""
+    logvar = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
+    return -0.5 * ((z - mu).pow(2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(-1)
+
+
+@dataclasses.dataclass
+class VAEConfig:
+    """Hyper-parameters of :class:`VAE` (stored in every checkpoint)."""
+
+    latent_dim: int = 16
+    channels: int = 1
+    size: int = 28          # 28 or 64 (the sizes gm.nets supports)
+    width: int = 32         # channels of the first conv layer, doubled per level
+    likelihood: str = "bernoulli"
+    sigma: float = 0.1      # decoder standard deviation when likelihood == "gaussian"
+    beta: float = 1.0       # weight of the KL term in the training loss (1: the ELBO; see the exercises)
+    lr: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {self.likelihood!r}")
+
+
+class VAE(train.Model):
+    """Convolutional VAE: ``ConvEncoder`` → (mu, logvar) ∈ (N, d)², ``ConvDecoder`` → logits (N, C, S, S).
+
+    ``loss(x)`` is the negative ELBO per image (mean over the batch), with entries ``rec`` (mean
+    :math:`-\\log p(x|z)`) and ``kl``; ``validation_step`` adds ``nelbo`` (β = 1 whatever ``beta`` is).
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
+
+    def __init__(self, config: VAEConfig = VAEConfig()):
+        super().__init__()
+        c = self.config = config
+        self.encoder = nets.ConvEncoder(2 * c.latent_dim, c.channels, c.size, c.width)
+        self.decoder = nets.ConvDecoder(c.latent_dim, c.channels, c.size, c.width)
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """x (N, C, S, S) in [0, 1] → mu, logvar, each (N, d)."""
+        check_images(x, f"{type(self).__name__}.encode")
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Latents (N, d) → decoder output before the mean map (logits for Bernoulli, means for Gaussian)."""
+        return self.decoder(z)
+
+    def mean(self, z: Tensor) -> Tensor:
+        """E[x | z] (N, C, S, S) in [0, 1]: sigmoid of the logits (Bernoulli) or the clamped mean (Gaussian, display only)."""
+        out = self.decode(z)
+        return torch.sigmoid(out) if self.config.likelihood == "bernoulli" else out.clamp(0, 1)
+
+    def log_likelihood(self, out: Tensor, x: Tensor) -> Tensor:
+        """log p(x | z) per image from decoder output ``out`` (..., C, S, S): shape (...)."""
+        if self.config.likelihood == "bernoulli":
+            return bernoulli_log_likelihood(out, x)
+        return gaussian_log_likelihood(out, x, self.config.sigma)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """One reparameterised pass: (decoder output, mu, logvar)."""
+        mu, logvar = self.encode(x)
+        return self.decode(reparameterize(mu, logvar)), mu, logvar
+
+    def elbo_terms(self, x: Tensor) -> dict[str, Tensor]:
+        """Single-sample estimates per image (N,): ``rec`` = log p(x|z), ``kl``, ``elbo`` = rec − kl (eq. vae-elbo)."""
+        out, mu, logvar = self(x)
+        rec = self.log_likelihood(out, x)
+        kl = gaussian_kl(mu, logvar)
+        return {"rec": rec, "kl": kl, "elbo": rec - kl}
+
+    def loss(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
+        x = batch if isinstance(batch, Tensor) else batch[0]
+        t = self.elbo_terms(x)
+        rec, kl = -t["rec"].mean(), t["kl"].mean()
+        return {"loss": rec + self.config.beta * kl, "rec": rec, "kl": kl}
+
+    @torch.no_grad()
+    def validation_step(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
+        out = self.loss(batch)
+        out["nelbo"] = out["rec"] + out["kl"]
+        return out
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n images E[x | z], z ~ p(z): (n, C, S, S) in [0, 1]."""
+        dev = next(self.parameters()).device
+        z = torch.randn(n, self.config.latent_dim, generator=generator).to(dev)
+        return self.mean(z)
+
+    @torch.no_grad()
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """E[x | z = mu(x)]: the decoder's mean at the encoder's mean, (N, C, S, S)."""
+        mu, _ = self.encode(x)
+        return self.mean(mu)
+
+
+@torch.no_grad()
+def iwae_bound(model: VAE, x: Tensor, k: int, chunk: int = 4096, generator: torch.Generator | None = None) -> Tensor:
+    r"""Importance-weighted bound per image, eq. (vae-iwae):
+    :math:`\log\frac1k\sum_{i=1}^k \frac{p_\theta(x\mid z_i)\,p(z_i)}{q_\phi(z_i\mid x)}`, :math:`z_i\sim q_\phi(z\mid x)`.
+
+    x: (N, C, S, S). Returns (N,) in nats. k = 1 is the single-sample ELBO; the bound rises towards
+    :math:`\log p(x)` as k grows. Decodes in chunks of at most ``chunk`` images.
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
+    if k < 1:
+        raise ValueError(f"k must be a positive number of importance samples; got {k}")
+    mu, logvar = model.encode(x)
+    z = reparameterize(mu, logvar, k, generator)                     # (k, N, d)
+    log_q = log_normal(z, mu, logvar)                                 # (k, N)
+    log_prior = log_normal(z)                                         # (k, N)
+    flat = z.reshape(-1, z.shape[-1])
+    x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(-1, *x.shape[1:])
+    log_px = torch.cat([model.log_likelihood(model.decode(flat[i:i + chunk]), x_rep[i:i + chunk])
+                        for i in range(0, len(flat), chunk)]).view(k, -1)
+    log_w = log_px + log_prior - log_q
+    return torch.logsumexp(log_w, 0) - math.log(k)
