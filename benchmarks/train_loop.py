@@ -1,0 +1,104 @@
+"""gm.train.fit vs the plain DataLoader loop of pytorch/examples, same model, data, batch size and epochs.
+
+The plain loop keeps MNIST as uint8 images and converts each sample with ``transforms.ToTensor()`` inside a
+``Dataset.__getitem__``, then collates batches in a ``DataLoader`` (the pytorch/examples mnist/vae pattern).
+``fit`` moves the float tensor to the device once and batches by indexing a permutation.
+Two models: the chapter's conv autoencoder (compute-bound on a CPU) and a small MLP autoencoder
+(where data handling is a large share of each step). Prints times and the ratio plain / fit.
+
+    python benchmarks/train_loop.py [--epochs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from torchvision import transforms
+
+import genmodels as gm
+from genmodels.autoencoder import Autoencoder, AutoencoderConfig, reconstruction_loss
+
+
+@dataclasses.dataclass
+class MLPConfig:
+    hidden: int = 256
+    latent_dim: int = 2
+    lr: float = 2e-3
+
+
+class MLPAutoencoder(gm.train.Model):
+    def __init__(self, config: MLPConfig = MLPConfig()):
+        super().__init__()
+        self.config = config
+        self.encoder = gm.nets.mlp([784, config.hidden, config.latent_dim])
+        self.decoder = gm.nets.mlp([config.latent_dim, config.hidden, 784])
+
+    def logits(self, x):
+        return self.decoder(self.encoder(x.flatten(1))).view_as(x)
+
+    def loss(self, batch):
+        return {"loss": reconstruction_loss(self.logits(batch), batch).mean()}
+
+
+class PlainMNIST(Dataset):
+    """uint8 images, converted one sample at a time as torchvision's MNIST + ToTensor do."""
+
+    def __init__(self, images_uint8: np.ndarray):
+        self.images = images_uint8
+        self.to_tensor = transforms.ToTensor()
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.to_tensor(Image.fromarray(self.images[i], mode="L"))
+
+
+def plain_loop(model: gm.train.Model, images_uint8: np.ndarray, epochs: int, batch_size: int, device) -> float:
+    loader = DataLoader(PlainMNIST(images_uint8), batch_size=batch_size, shuffle=True)
+    model.to(device).train()
+    opt = model.configure_optimizers()["opt"]
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        for x in loader:
+            x = x.to(device)
+            loss = model.loss(x)["loss"]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return time.perf_counter() - t0
+
+
+def ours(model: gm.train.Model, x: torch.Tensor, epochs: int, batch_size: int, device) -> float:
+    t0 = time.perf_counter()
+    gm.train.fit(model, x, epochs=epochs, batch_size=batch_size, device=device, progress=False)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    device = gm.runtime.device()
+    x = gm.data.mnist("train").x
+    images = (x[:, 0] * 255).round().to(torch.uint8).numpy()
+    print(f"device {device}, {torch.get_num_threads()} threads, {len(x)} images, batch {args.batch_size}, {args.epochs} epochs")
+    print(f"{'model':<18}{'plain DataLoader (s)':>22}{'gm.train.fit (s)':>18}{'plain / fit':>13}")
+    for name, make in (("conv autoencoder", lambda: Autoencoder(AutoencoderConfig())),
+                       ("MLP autoencoder", lambda: MLPAutoencoder())):
+        torch.manual_seed(0)
+        t_plain = plain_loop(make(), images, args.epochs, args.batch_size, device)
+        torch.manual_seed(0)
+        t_fit = ours(make(), x, args.epochs, args.batch_size, device)
+        print(f"{name:<18}{t_plain:>22.2f}{t_fit:>18.2f}{t_plain / t_fit:>12.2f}×")
+
+
+if __name__ == "__main__":
+    main()
