@@ -1,0 +1,306 @@
+r"""Low-light and normal-light photographs for Part 4.
+
+Offline default: eight real colour photographs that ship inside installed packages (scikit-image,
+scikit-learn, matplotlib), darkened by a documented physical camera model (:func:`darken`):
+
+1. undo the display gamma, :math:`x_{lin} = x^{2.2}`;
+2. multiply by an illumination field :math:`L(u)` (exposure times a smooth, spatially varying field,
+   optionally plus a light source, so some regions stay bright or saturate);
+3. count photons: :math:`\mathrm{Poisson}(k\,x_{lin}L)/k` with full-well ``peak`` k, add Gaussian read
+   noise σ_r, and saturate at 1 (a real sensor cannot record more than full well);
+4. re-apply the display gamma :math:`(\cdot)^{1/2.2}`.
+
+Because we darken normal photographs ourselves, the held-out test images have ground truth, so
+PSNR/SSIM can be reported beside the no-reference NIQE. Training is unpaired: low-light crops and
+normal-light crops come from *different halves* of the training photographs, never the same pixels.
+
+Real data, when the reader has it (``gm.runtime.data_dir()/"lowlight"`` or a path they pass):
+EnlightenGAN's unpaired set (``trainA/`` low, ``trainB/`` normal), LOL (``our485/low``, ``our485/high``,
+``eval15/...``) and the LIME/NPE/MEF/DICM test folders (plain folders of images): :func:`load_folder`.
+
+Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .. import runtime
+from .base import DataFolderError, Images, check_images, require_folder
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+TRAIN_PHOTOS = ("chelsea", "coffee", "grace_hopper", "motorcycle", "flower")
+TEST_PHOTOS = ("astronaut", "rocket", "china")
+
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package lives, found without importing it (importing all three costs seconds)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise DataFolderError(f"the shipped photographs need the package {name!r}; pip install it")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _photo_files() -> dict[str, Path]:
+    sk = _package_dir("skimage") / "data"
+    sl = _package_dir("sklearn") / "datasets" / "images"
+    return {
+        "astronaut": sk / "astronaut.png",
+        "chelsea": sk / "chelsea.png",
+        "coffee": sk / "coffee.png",
+        "rocket": sk / "rocket.jpg",
+        "motorcycle": sk / "motorcycle_left.png",
+        "china": sl / "china.jpg",
+        "flower": sl / "flower.jpg",
+        "grace_hopper": _package_dir("matplotlib") / "mpl-data" / "sample_data" / "grace_hopper.jpg",
+    }
+
+
+def read_image(path: Path) -> Tensor:
+    """An image file as a (3, H, W) float32 tensor in [0, 1] (gray files are repeated to RGB)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+
+def photo(name: str, short_side: int | None = None) -> Tensor:
+    """One shipped photograph (3, H, W) in [0, 1], optionally resized so its short side is ``short_side``."""
+    files = _photo_files()
+    if name not in files:
+        raise KeyError(f"no shipped photograph {name!r}; available: {sorted(files)}")
+    x = read_image(files[name])
+    if short_side is not None:
+        h, w = x.shape[1:]
+        s = short_side / min(h, w)
+        x = F.interpolate(x[None], size=(round(h * s), round(w * s)), mode="bilinear", antialias=True,
+                          align_corners=False)[0].clamp(0, 1)  # interpolation overshoot only, at most ~1e-6 here
+    return x
+
+
+# --------------------------------------------------------------------------------------------------
+# The physical darkening model
+# --------------------------------------------------------------------------------------------------
+
+
+def illumination(kind: str, n: int, h: int, w: int, exposure: Tensor | float = 0.1,
+                 generator: torch.Generator | None = None) -> Tensor:
+    r"""Illumination fields :math:`L` (n, 1, h, w) ≥ 0, scaled by ``exposure`` (a float or (n,) tensor).
+
+    kind: ``"uniform"`` (L = exposure); ``"sky"`` (a vertical ramp: the top third 4× darker than the
+    bottom, like a dark sky over a lit scene); ``"lamp"`` (uniform dim light plus a Gaussian light source of
+    peak 1.5, radius h/6, at a random place: bright pixels near it saturate); ``"random"`` (a smooth
+    random field: bilinear upsampling of a 4×4 grid of log-uniform gains in [1/4, 2]).
+    """
+    g = generator
+    e = torch.as_tensor(exposure, dtype=torch.float32).reshape(-1, 1, 1, 1).expand(n, 1, 1, 1)
+    yy = torch.linspace(0, 1, h).view(1, 1, h, 1)
+    xx = torch.linspace(0, 1, w).view(1, 1, 1, w)
+    if kind == "uniform":
+        field = torch.ones(n, 1, h, w)
+    elif kind == "sky":
+        field = (0.25 + 0.75 * (yy / 0.6).clamp(max=1.0)).expand(n, 1, h, w)
+    elif kind == "lamp":
+        cy, cx = torch.rand(2, n, 1, 1, 1, generator=g) * 0.6 + 0.2
+        r = 1 / 6
+        blob = torch.exp(-((yy - cy) ** 2 + (xx - cx) ** 2 * (w / h) ** 2) / (2 * r**2))
+        return e + 1.5 * blob
+    elif kind == "random":
+        grid = torch.exp(torch.empty(n, 1, 4, 4).uniform_(math.log(0.25), math.log(2.0), generator=g))
+        field = F.interpolate(grid, size=(h, w), mode="bilinear", align_corners=True)
+    else:
+        raise ValueError(f"illumination kind must be 'uniform', 'sky', 'lamp' or 'random'; got {kind!r}")
+    return e * field
+
+
+def darken(x: Tensor, light: Tensor, peak: float = 400.0, read_noise: float = 0.004, gamma: float = 2.2,
+           generator: torch.Generator | None = None) -> Tensor:
+    r"""Render normal-light images x (N, C, H, W) in [0, 1] as taken under illumination ``light`` (N, 1, H, W).
+
+    :math:`y = \min\!\big(1, \mathrm{Poisson}(k\,x^{\gamma} L)/k + \sigma_r\,\varepsilon\big)_+^{1/\gamma}`
+    with k = ``peak`` photo-electrons at full well and ε ~ N(0, 1). The result is in [0, 1]: the lower
+    bound is the sensor's black level, the upper its saturation (both part of the model, not a repair).
+    """
+    check_images(x, "darken: x")
+    if light.ndim != 4 or light.shape[1] != 1 or light.shape[0] != x.shape[0] or light.shape[2:] != x.shape[2:]:
+        raise ValueError(f"darken: light must have shape {(x.shape[0], 1, *x.shape[2:])}; got {tuple(light.shape)}")
+    if (light < 0).any() or peak <= 0 or read_noise < 0:
+        raise ValueError("darken: need light ≥ 0, peak > 0 and read_noise ≥ 0")
+    signal = x.pow(gamma) * light
+    # NumPy's Poisson sampler is ~10× faster than torch's on the CPU; it is seeded from ``generator``
+    rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=generator)))
+    electrons = torch.from_numpy(rng.poisson(peak * signal.double().numpy()).astype(np.float32)) / peak
+    noisy = electrons + read_noise * torch.randn(x.shape, generator=generator)
+    return noisy.clamp(0.0, 1.0).pow(1.0 / gamma)
+
+
+# --------------------------------------------------------------------------------------------------
+# Offline data sets
+# --------------------------------------------------------------------------------------------------
+
+
+def _random_crops(images: list[Tensor], n: int, size: int, g: torch.Generator) -> Tensor:
+    """n random size×size crops (n, 3, size, size), with random horizontal flips, from a list of images."""
+    which = torch.randint(len(images), (n,), generator=g)
+    out = torch.empty(n, 3, size, size)
+    for k, img in enumerate(images):  # a loop over the few source photographs, not over samples
+        idx = (which == k).nonzero().squeeze(1)
+        if len(idx) == 0:
+            continue
+        h, w = img.shape[1:]
+        if h < size or w < size:
+            raise ValueError(f"crop size {size} is larger than a source image {tuple(img.shape[1:])}")
+        top = torch.randint(h - size + 1, (len(idx),), generator=g)
+        left = torch.randint(w - size + 1, (len(idx),), generator=g)
+        rows = (top[:, None] + torch.arange(size))[:, :, None]
+        cols = (left[:, None] + torch.arange(size))[:, None, :]
+        crops = img[:, rows, cols].permute(1, 0, 2, 3)  # (m, 3, size, size)
+        flip = torch.rand(len(idx), generator=g) < 0.5
+        crops[flip] = crops[flip].flip(-1)
+        out[idx] = crops
+    return out
+
+
+def _halves(short_side: int) -> tuple[list[Tensor], list[Tensor]]:
+    """Each training photograph split down the middle of its long side: one half for each domain."""
+    low, normal = [], []
+    for i, name in enumerate(TRAIN_PHOTOS):
+        x = photo(name, short_side)
+        axis = 2 if x.shape[2] >= x.shape[1] else 1
+        a, b = x.chunk(2, dim=axis)
+        (low if i % 2 == 0 else normal).append(a)
+        (normal if i % 2 == 0 else low).append(b)
+    return low, normal
+
+
+def low_light(x: Tensor, generator: torch.Generator, exposure: tuple[float, float] = (0.04, 0.15)) -> Tensor:
+    """Darken images x (N, 3, H, W) with random conditions: a quarter each uniform, sky, lamp and random fields,
+    exposure log-uniform in ``exposure``, full well log-uniform in [150, 1500] electrons, read noise 0.002–0.006."""
+    n, _, h, w = x.shape
+    g = generator
+    e = torch.exp(torch.empty(n).uniform_(math.log(exposure[0]), math.log(exposure[1]), generator=g))
+    kinds = ("uniform", "sky", "lamp", "random")
+    which = torch.randint(len(kinds), (n,), generator=g)
+    light = torch.empty(n, 1, h, w)
+    for k, kind in enumerate(kinds):  # four illumination kinds, each applied to its whole group at once
+        idx = (which == k).nonzero().squeeze(1)
+        if len(idx):
+            light[idx] = illumination(kind, len(idx), h, w, e[idx], generator=g)
+    peak = float(torch.exp(torch.empty(1).uniform_(math.log(150.0), math.log(1500.0), generator=g)))
+    read = float(torch.empty(1).uniform_(0.002, 0.006, generator=g))
+    return darken(x, light, peak=peak, read_noise=read, generator=g)
+
+
+def unpaired(n: int, size: int = 64, short_side: int = 192, seed: int = 0, folder: str | Path | None = None) -> tuple[Images, Images]:
+    """Unpaired training sets (low, normal), each ``n`` crops (n, 3, size, size) in [0, 1].
+
+    With ``folder`` (or an EnlightenGAN-style ``data_dir()/lowlight`` holding ``trainA``/``trainB``) the crops
+    come from the reader's real photographs; otherwise low-light crops are darkened (:func:`low_light`) from one
+    half of each shipped training photograph and normal-light crops come from the other half.
+    """
+    g = torch.Generator().manual_seed(seed)
+    root = Path(folder) if folder is not None else runtime.data_dir() / "lowlight"
+    if folder is not None or (root / "trainA").is_dir():
+        low_imgs = load_folder(root / "trainA", short_side=short_side)
+        normal_imgs = load_folder(root / "trainB", short_side=short_side)
+        source = f"folder {root} (trainA low, trainB normal)"
+        low = _random_crops(low_imgs, n, size, g)
+    else:
+        low_half, normal_imgs = _halves(short_side)
+        low = low_light(_random_crops(low_half, n, size, g), g)
+        source = "shipped photographs (scikit-image, scikit-learn, matplotlib), darkened by the camera model"
+    normal = _random_crops(normal_imgs, n, size, g)
+    return Images(low, None, f"low: {source}"), Images(normal, None, f"normal: {source}")
+
+
+@dataclasses.dataclass
+class TestPairs:
+    """Held-out test images: ``low`` and ground-truth ``normal`` (N, 3, H, W) in [0, 1], one name per image."""
+
+    low: Tensor
+    normal: Tensor
+    names: list[str]
+    source: str
+
+    def __post_init__(self) -> None:
+        check_images(self.low, "TestPairs.low")
+        check_images(self.normal, "TestPairs.normal")
+        if self.low.shape != self.normal.shape or len(self.names) != self.low.shape[0]:
+            raise ValueError(f"TestPairs: low {tuple(self.low.shape)}, normal {tuple(self.normal.shape)} and "
+                             f"{len(self.names)} names must agree")
+
+    def __len__(self) -> int:
+        return self.low.shape[0]
+
+
+CONDITIONS = {
+    "lamp": ("lamp", 0.06),   # a bright light source in a dark scene
+    "sky": ("sky", 0.12),     # a dark sky (flat, little information) above a dim scene
+    "dim": ("uniform", 0.08), # globally under-exposed
+}
+
+
+def test_pairs(size: int = 256, photos: tuple[str, ...] = TEST_PHOTOS, conditions: tuple[str, ...] = tuple(CONDITIONS),
+               seed: int = 1) -> TestPairs:
+    """Every held-out photograph (centre crop size×size) under every named condition of :data:`CONDITIONS`.
+
+    Full well 400 electrons and read noise 0.004 for all; the noise is seeded, so the set is reproducible.
+    """
+    if size % 8:
+        raise ValueError(f"test size must be a multiple of 8; got {size}")
+    g = torch.Generator().manual_seed(seed)
+    clean = []
+    for name in photos:
+        x = photo(name, short_side=size)
+        h, w = x.shape[1:]
+        top, left = (h - size) // 2, (w - size) // 2
+        clean.append(x[:, top:top + size, left:left + size])
+    unknown = [c for c in conditions if c not in CONDITIONS]
+    if unknown:
+        raise KeyError(f"unknown conditions {unknown}; available: {sorted(CONDITIONS)}")
+    normal = torch.stack(clean).repeat(len(conditions), 1, 1, 1)
+    lights = [illumination(CONDITIONS[c][0], len(photos), size, size, CONDITIONS[c][1], generator=g) for c in conditions]
+    low = darken(normal, torch.cat(lights), generator=g)
+    names = [f"{p} ({c})" for c in conditions for p in photos]
+    return TestPairs(low, normal, names, "shipped photographs darkened by the camera model (held out from training)")
+
+
+def load_folder(path: str | Path, short_side: int | None = None) -> list[Tensor]:
+    """Every image file under ``path`` (recursively) as a list of (3, H, W) tensors in [0, 1].
+
+    Raises :class:`~genmodels.data.base.DataFolderError` when the folder is missing or holds no images.
+    Layouts understood: EnlightenGAN (``trainA``, ``trainB``), LOL (``our485/low``, ``our485/high``,
+    ``eval15/low``, ``eval15/high``), LIME / NPE / MEF / DICM (a folder of images each).
+    """
+    layout = "a folder of .png/.jpg/.bmp images (e.g. EnlightenGAN trainA/ or trainB/, LOL our485/low, LIME/)"
+    files = [p for p in require_folder(Path(path), layout) if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not files:
+        raise DataFolderError(f"data folder {path} has no image files ({', '.join(IMAGE_SUFFIXES)}); expected {layout}")
+    out = []
+    for f in files:
+        x = read_image(f)
+        if short_side is not None:
+            h, w = x.shape[1:]
+            s = short_side / min(h, w)
+            x = F.interpolate(x[None], size=(round(h * s), round(w * s)), mode="area")[0]
+        out.append(x)
+    return out
+
+
+def sources() -> dict[str, str]:
+    """Where the low-light data would come from now."""
+    root = runtime.data_dir() / "lowlight"
+    real = (root / "trainA").is_dir() and (root / "trainB").is_dir()
+    return {"lowlight-unpaired": f"folder {root}" if real else "shipped photographs darkened by a camera model",
+            "lowlight-test": "shipped photographs darkened by a camera model"}
