@@ -1,0 +1,410 @@
+"""Piano audio with a known score, for the nonnegative decompositions of Part 5.
+
+Three ways to get a :class:`Piece` (audio + the notes that were played):
+
+* :func:`load` renders a real score from the ``music21`` corpus (Chopin, Mozart, Joplin, Clara
+  Schumann) to audio. By default with :func:`synthesize`, a small harmonic piano model written for this
+  book, so that the audio, the score and hence the true note activity agree exactly; with
+  ``renderer="fluidsynth"`` through Debian's ``fluidsynth`` and a General MIDI soundfont when both are
+  installed (optional, never required).
+* :func:`load_recording` reads a reader's own recording plus its score (a MIDI file or a CSV of note
+  events), e.g. the Saarland Music Data (SMD) used in the paper.
+
+Audio helpers :func:`stft`, :func:`istft` and :func:`spectrogram` use the paper's settings: 22,050 Hz,
+Hann window of 2,048 samples, hop 1,024.
+
+Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .. import runtime
+from .base import DataFolderError, require_folder
+
+SR = 22_050
+N_FFT = 2_048
+HOP = 1_024
+
+PIECES = {
+    "chopin_mazurka_op6no2": "chopin/mazurka06-2.krn",
+    "mozart_k545_1": "mozart/k545/movement1_exposition.mxl",
+    "joplin_maple_leaf_rag": "joplin/maple_leaf_rag.mxl",
+    "clara_schumann_op1no1": "schumann_clara/polonaise_op1n1.mxl",
+    "clara_schumann_op1no2": "schumann_clara/polonaise_op1n2.mxl",
+    "clara_schumann_op1no3": "schumann_clara/polonaise_op1n3.mxl",
+    "clara_schumann_op1no4": "schumann_clara/polonaise_op1n4.mxl",
+}
+"""Piano scores that ship with ``music21``: short name → corpus path."""
+
+RECORDING_LAYOUT = (
+    "a folder holding <name>.wav (any rate, mono or stereo) and its score as <name>.mid/.midi or "
+    "<name>.csv (rows: onset seconds, offset seconds, MIDI pitch; a header line is allowed), "
+    "in the folder itself or in subfolders such as SMD's wav_44100_stereo/ and midi/ or csv/"
+)
+SOUNDFONTS = (
+    "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+)
+
+
+@dataclasses.dataclass
+class Piece:
+    """A piano piece: mono ``audio`` (T,) float32 in [-1, 1] at ``sr`` Hz and its ``notes``.
+
+    notes: (M, 3) float64 tensor of (onset seconds, offset seconds, MIDI pitch), sorted by onset.
+    """
+
+    name: str
+    audio: Tensor
+    sr: int
+    notes: Tensor
+    source: str
+
+    def __post_init__(self) -> None:
+        check_audio(self.audio, f"Piece {self.name!r} audio")
+        check_notes(self.notes, f"Piece {self.name!r} notes")
+
+    @property
+    def seconds(self) -> float:
+        return self.audio.shape[0] / self.sr
+
+    def __repr__(self) -> str:
+        return (f"Piece({self.name!r}, {self.seconds:.1f} s at {self.sr} Hz, {len(self.notes)} notes, "
+                f"pitches {int(self.notes[:, 2].min())}–{int(self.notes[:, 2].max())}, source={self.source!r})")
+
+
+def check_audio(audio: Tensor, what: str = "audio") -> Tensor:
+    """Raise unless ``audio`` is a finite 1-D float tensor in [-1, 1]; return it."""
+    if not isinstance(audio, Tensor) or audio.ndim != 1 or not audio.is_floating_point():
+        shape = tuple(audio.shape) if isinstance(audio, Tensor) else type(audio).__name__
+        raise ValueError(f"{what}: expected a 1-D float tensor (T,) of samples; got {shape}")
+    if not torch.isfinite(audio).all():
+        raise ValueError(f"{what}: contains NaN or infinite samples")
+    peak = float(audio.abs().max()) if audio.numel() else 0.0
+    if peak > 1.0:
+        raise ValueError(f"{what}: expected samples in [-1, 1]; got peak {peak:.3g}")
+    return audio
+
+
+def check_notes(notes: Tensor, what: str = "notes") -> Tensor:
+    """Raise unless ``notes`` is (M, 3) of (onset s, offset s, MIDI pitch 0..127) with offset > onset ≥ 0."""
+    if not isinstance(notes, Tensor) or notes.ndim != 2 or notes.shape[1] != 3 or notes.shape[0] == 0:
+        shape = tuple(notes.shape) if isinstance(notes, Tensor) else type(notes).__name__
+        raise ValueError(f"{what}: expected a non-empty (M, 3) tensor of (onset s, offset s, MIDI pitch); got {shape}")
+    on, off, p = notes.T
+    if not torch.isfinite(notes).all() or (on < 0).any() or (off <= on).any():
+        raise ValueError(f"{what}: expected finite times with 0 <= onset < offset")
+    if (p < 0).any() or (p > 127).any() or (p != p.round()).any():
+        raise ValueError(f"{what}: expected integer MIDI pitches in 0..127")
+    return notes
+
+
+def midi_to_hz(pitch: Tensor | np.ndarray | float) -> Tensor | np.ndarray | float:
+    """Equal temperament, A4 = MIDI 69 = 440 Hz."""
+    return 440.0 * 2.0 ** ((pitch - 69) / 12.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Scores from the music21 corpus
+
+
+def score_notes(name: str) -> Tensor:
+    """The notes (M, 3) of corpus piece ``name`` (a key of :data:`PIECES`), timed by its tempo marks.
+
+    Tied notes are merged, grace notes (no duration) dropped. Parsed once and cached.
+    """
+    if name not in PIECES:
+        raise KeyError(f"unknown piece {name!r}; the corpus pieces are {sorted(PIECES)}")
+    cached = runtime.cache_dir() / "embedded" / f"piano-{name}.npy"
+    if cached.exists():
+        return torch.from_numpy(np.load(cached))
+    from music21 import corpus
+
+    score = corpus.parse(PIECES[name]).stripTies()
+    rows = []
+    for event in score.flatten().secondsMap:
+        element, onset, duration = event["element"], event["offsetSeconds"], event["durationSeconds"]
+        if duration <= 0 or not hasattr(element, "pitches"):  # grace notes, rests, other objects
+            continue
+        for pitch in element.pitches:
+            rows.append((onset, onset + duration, pitch.midi))
+    notes = np.array(sorted(rows), dtype=np.float64)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cached, notes)
+    return torch.from_numpy(notes)
+
+
+def excerpt(notes: Tensor, seconds: float | None) -> Tensor:
+    """The notes starting before ``seconds`` (all when None), offsets cut at ``seconds``."""
+    if seconds is None:
+        return notes
+    if seconds <= 0:
+        raise ValueError(f"seconds must be positive; got {seconds}")
+    kept = notes[notes[:, 0] < seconds].clone()
+    kept[:, 1] = kept[:, 1].clamp(max=seconds)
+    return kept[kept[:, 1] > kept[:, 0]]
+
+
+# ----------------------------------------------------------------------------------------------
+# A harmonic piano model
+
+
+@dataclasses.dataclass(frozen=True)
+class PianoModel:
+    """Parameters of :func:`synthesize` (all documented in chapter 1 of Part 5).
+
+    A note of pitch p and fundamental f0 sounds partials k = 1..n_partials below ``max_hz`` at
+    f_k = k f0 sqrt(1 + B k²) (string stiffness makes them slightly sharp) with amplitudes
+    a_k = k^(-rolloff); each partial decays exponentially with time constant
+    tau_k = decay(p) / (1 + 0.4 (k - 1)), where decay(p) halves every two octaves above middle C; a 4 ms
+    attack ramp starts the note, and after the key is released the damper ends it with time constant
+    ``release``.
+    """
+
+    n_partials: int = 16
+    inharmonicity: float = 2e-4
+    rolloff: float = 1.1
+    decay_c4: float = 1.2
+    release: float = 0.08
+    attack: float = 0.004
+    max_hz: float = 9_000.0
+
+
+def synthesize(notes: Tensor, sr: int = SR, model: PianoModel = PianoModel(), seed: int = 0) -> Tensor:
+    """Render ``notes`` (M, 3) to mono audio (T,) float32 with peak 0.9 using :class:`PianoModel`.
+
+    Like a sampled piano, each pitch is rendered once as a sustained tone long enough for its longest
+    note (partials × samples, vectorised); a note is a prefix of that tone times the damper's release
+    envelope, with a loudness that varies by ±3 dB from note to note (seeded by ``seed``, as are the
+    partials' random phases).
+    """
+    check_notes(notes)
+    rng = np.random.default_rng(seed)
+    m = model
+    tail = 6.0 * m.release
+    total = int(np.ceil((float(notes[:, 1].max()) + tail) * sr)) + 1
+    audio = np.zeros(total, dtype=np.float64)
+    k = np.arange(1, m.n_partials + 1, dtype=np.float64)[:, None]  # (P, 1)
+    table = notes.numpy()
+    gains = 10 ** (rng.uniform(-3, 3, size=len(table)) / 20)
+    for pitch in np.unique(table[:, 2]):
+        mine = np.flatnonzero(table[:, 2] == pitch)
+        f0 = float(midi_to_hz(pitch))
+        fk = k * f0 * np.sqrt(1.0 + m.inharmonicity * k**2)  # (P, 1)
+        keep = fk[:, 0] < min(m.max_hz, 0.45 * sr)
+        fk, kk = fk[keep], k[keep]
+        longest = float((table[mine, 1] - table[mine, 0]).max())
+        t = np.arange(int(np.ceil((longest + tail) * sr))) / sr  # (L,)
+        tau = m.decay_c4 * 2.0 ** (-(pitch - 60) / 24.0) / (1.0 + 0.4 * (kk - 1))  # (P, 1)
+        phase = rng.uniform(0, 2 * np.pi, size=fk.shape)
+        tone = (kk ** (-m.rolloff) * np.exp(-t / tau) * np.sin(2 * np.pi * fk * t + phase)).sum(0)
+        tone *= np.minimum(t / m.attack, 1.0)  # (L,) the sustained tone of this pitch
+        for i in mine:
+            onset, offset = table[i, :2]
+            length = min(int(np.ceil((offset - onset + tail) * sr)), len(tone))
+            start = int(round(onset * sr))
+            damper = np.exp(-np.maximum(t[:length] - (offset - onset), 0.0) / m.release)
+            seg = gains[i] * tone[:length] * damper
+            audio[start : start + length] += seg[: total - start]
+    audio *= 0.9 / np.abs(audio).max()
+    return torch.from_numpy(audio.astype(np.float32))
+
+
+def _find_soundfont(soundfont: str | Path | None) -> Path | None:
+    if soundfont is not None:
+        return Path(soundfont) if Path(soundfont).is_file() else None
+    return next((Path(p) for p in SOUNDFONTS if Path(p).is_file()), None)
+
+
+def fluidsynth_available(soundfont: str | Path | None = None) -> bool:
+    """True when the ``fluidsynth`` program and a soundfont are installed."""
+    return shutil.which("fluidsynth") is not None and _find_soundfont(soundfont) is not None
+
+
+def render_fluidsynth(notes: Tensor, sr: int = SR, soundfont: str | Path | None = None) -> Tensor:
+    """Render ``notes`` with a sampled piano: Debian's ``fluidsynth`` and a General MIDI soundfont.
+
+    Install with ``apt-get install fluidsynth timgm6mb-soundfont``. Raises ``FileNotFoundError`` naming
+    what is missing; the book never needs this path.
+    """
+    check_notes(notes)
+    font = _find_soundfont(soundfont)
+    if shutil.which("fluidsynth") is None or font is None:
+        raise FileNotFoundError(
+            "renderer='fluidsynth' needs the fluidsynth program and a soundfont "
+            f"(looked for {soundfont or ', '.join(SOUNDFONTS)}); install them with "
+            "`apt-get install fluidsynth timgm6mb-soundfont` or use renderer='synth'"
+        )
+    from scipy.io import wavfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        mid, wav = Path(tmp) / "score.mid", Path(tmp) / "score.wav"
+        write_midi(notes, mid)
+        subprocess.run(["fluidsynth", "-ni", "-g", "1.0", "-r", str(sr), "-F", str(wav), str(font), str(mid)],
+                       check=True, capture_output=True, timeout=600)
+        rate, data = wavfile.read(wav)
+    return _to_mono_float(data, rate, sr, str(wav))
+
+
+def write_midi(notes: Tensor, path: str | Path, bpm: float = 120.0) -> Path:
+    """Write ``notes`` (M, 3) to a standard MIDI file at ``bpm`` (times in seconds are kept)."""
+    from music21 import meter, note, stream, tempo
+
+    part = stream.Part()
+    part.insert(0, tempo.MetronomeMark(number=bpm))
+    part.insert(0, meter.TimeSignature("4/4"))
+    quarters = bpm / 60.0
+    for onset, offset, pitch in notes.tolist():
+        n = note.Note(int(pitch))
+        n.duration.quarterLength = (offset - onset) * quarters
+        part.insert(onset * quarters, n)
+    path = Path(path)
+    part.write("midi", fp=str(path))
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# Loaders
+
+
+def sources() -> dict[str, str]:
+    renderer = "fluidsynth (optional)" if fluidsynth_available() else "the book's harmonic piano synthesiser"
+    return {"piano": f"embedded: {len(PIECES)} music21 corpus scores rendered with {renderer}; "
+                     f"your recordings via load_recording(folder)"}
+
+
+def load(name: str, seconds: float | None = None, renderer: str = "synth", sr: int = SR, seed: int = 0) -> Piece:
+    """Corpus piece ``name`` (a key of :data:`PIECES`), its first ``seconds`` (all when None), as audio.
+
+    renderer: ``"synth"`` (:func:`synthesize`, always available), ``"fluidsynth"``
+        (:func:`render_fluidsynth`, needs Debian packages) or ``"auto"`` (fluidsynth if installed).
+    """
+    if renderer not in ("synth", "fluidsynth", "auto"):
+        raise ValueError(f"renderer must be 'synth', 'fluidsynth' or 'auto'; got {renderer!r}")
+    notes = excerpt(score_notes(name), seconds)
+    use_fluid = renderer == "fluidsynth" or (renderer == "auto" and fluidsynth_available())
+    audio = render_fluidsynth(notes, sr) if use_fluid else synthesize(notes, sr, seed=seed)
+    if seconds is not None:
+        audio = audio[: int(round(seconds * sr))]
+    how = "fluidsynth" if use_fluid else "harmonic synthesiser"
+    return Piece(name, audio, sr, notes, f"music21 corpus {PIECES[name]} rendered by the {how}")
+
+
+def _to_mono_float(data: np.ndarray, rate: int, sr: int, what: str) -> Tensor:
+    from scipy.signal import resample_poly
+
+    if data.dtype.kind == "i":
+        data = data / float(np.iinfo(data.dtype).max + 1)
+    elif data.dtype.kind == "u":
+        data = (data - 128.0) / 128.0
+    data = np.asarray(data, dtype=np.float64)
+    if data.ndim == 2:
+        data = data.mean(axis=1)
+    if rate != sr:
+        g = np.gcd(int(rate), int(sr))
+        data = resample_poly(data, sr // g, rate // g)
+    if data.size == 0 or not np.isfinite(data).all():
+        raise ValueError(f"{what}: the audio is empty or contains non-finite samples")
+    peak = np.abs(data).max()
+    if peak > 1.0:  # resampling can overshoot full scale slightly: rescale, never clip
+        data = data / peak
+    return torch.from_numpy(data.astype(np.float32))
+
+
+def read_score(path: str | Path) -> Tensor:
+    """Notes (M, 3) from a MIDI file (via music21) or a CSV of (onset s, offset s, MIDI pitch) rows."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        rows = []
+        with open(path, newline="") as f:
+            for i, row in enumerate(csv.reader(f)):
+                values = [v.strip() for v in row if v.strip()]
+                if not values:
+                    continue
+                try:
+                    rows.append([float(v) for v in values[:3]])
+                except ValueError:
+                    if i == 0:
+                        continue  # a header line
+                    raise ValueError(f"{path}:{i + 1}: expected numbers (onset s, offset s, MIDI pitch); got {row}")
+        if not rows or any(len(r) < 3 for r in rows):
+            raise ValueError(f"{path}: expected rows of (onset s, offset s, MIDI pitch)")
+        notes = torch.tensor(rows, dtype=torch.float64)[:, :3]
+    else:
+        from music21 import converter
+
+        score = converter.parse(str(path)).stripTies()
+        notes = torch.tensor(
+            [(e["offsetSeconds"], e["offsetSeconds"] + e["durationSeconds"], p.midi)
+             for e in score.flatten().secondsMap
+             if e["durationSeconds"] > 0 and hasattr(e["element"], "pitches") for p in e["element"].pitches],
+            dtype=torch.float64,
+        )
+    notes = notes[torch.argsort(notes[:, 0], stable=True)]
+    return check_notes(notes, f"score {path}")
+
+
+def load_recording(folder: str | Path, name: str, seconds: float | None = None, sr: int = SR) -> Piece:
+    """A reader's recording ``name`` from ``folder`` (see :data:`RECORDING_LAYOUT`), resampled to ``sr``."""
+    from scipy.io import wavfile
+
+    files = require_folder(Path(folder), RECORDING_LAYOUT)
+    wavs = [f for f in files if f.stem == name and f.suffix.lower() == ".wav"]
+    scores = [f for f in files if f.stem == name and f.suffix.lower() in (".mid", ".midi", ".csv")]
+    if not wavs or not scores:
+        have = sorted({f.stem for f in files if f.suffix.lower() == ".wav"})
+        missing = ".wav file" if not wavs else "score (.mid/.midi/.csv)"
+        raise DataFolderError(f"found no {missing} named {name!r} under {folder}; recordings there: {have}; "
+                              f"expected {RECORDING_LAYOUT}")
+    rate, data = wavfile.read(wavs[0])
+    audio = _to_mono_float(data, rate, sr, str(wavs[0]))
+    notes = excerpt(read_score(scores[0]), seconds)
+    if seconds is not None:
+        audio = audio[: int(round(seconds * sr))]
+    return Piece(name, audio, sr, notes, f"recording {wavs[0]} with score {scores[0]}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Spectrograms
+
+
+def _window(n_fft: int, audio: Tensor) -> Tensor:
+    return torch.hann_window(n_fft, periodic=True, dtype=audio.dtype, device=audio.device)
+
+
+def stft(audio: Tensor, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
+    """Complex STFT (K, N) with K = n_fft/2 + 1, Hann window, frames centred at n·hop samples."""
+    check_audio(audio)
+    return torch.stft(audio, n_fft, hop, window=_window(n_fft, audio), center=True, return_complex=True)
+
+
+def istft(X: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
+    """Audio (length,) from a complex STFT (K, N) made by :func:`stft` (overlap-add inverse)."""
+    window = torch.hann_window(n_fft, periodic=True, dtype=X.real.dtype, device=X.device)
+    return torch.istft(X, n_fft, hop, window=window, center=True, length=length)
+
+
+def spectrogram(audio: Tensor, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
+    """Magnitude spectrogram V = |STFT| (K, N), nonnegative, same dtype as ``audio``."""
+    return stft(audio, n_fft, hop).abs()
+
+
+def frame_times(n_frames: int, sr: int = SR, hop: int = HOP) -> Tensor:
+    """Centre time in seconds of each STFT frame (N,)."""
+    return torch.arange(n_frames, dtype=torch.float64) * hop / sr
+
+
+def bin_frequencies(n_fft: int = N_FFT, sr: int = SR) -> Tensor:
+    """Frequency in Hz of each STFT bin (K,)."""
+    return torch.arange(n_fft // 2 + 1, dtype=torch.float64) * sr / n_fft
