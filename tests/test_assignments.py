@@ -1,0 +1,305 @@
+"""Every chapters/*/exercises.ipynb is a correct nbgrader assignment (issue 9).
+
+For each part, in the smoke budget, through nbgrader itself in a temporary course folder: the source
+notebook scores full points, the released version zero on every check, the release holds no solution
+text, one solved exercise scores exactly its points, and malformed submissions are reported while the
+others are graded. Static checks hold every notebook to the convention of CONTRIBUTING.md.
+
+Module: src/genmodels/assignments.py; book page: book/for-instructors.md
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import io
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from genmodels import assignments as asg
+
+try:
+    PARTS = sorted(asg.parts())
+except FileNotFoundError:  # no part has exercises yet
+    PARTS = []
+
+
+def _source(part: str):
+    return asg.read_notebook(asg.parts()[part])
+
+
+# --------------------------------------------------------------------------------------------------
+# Static checks: the convention, for every part
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_notebook_follows_the_convention(part):
+    problems = asg.convention_problems(_source(part))
+    assert not problems, f"chapters/{part}/exercises.ipynb:\n  " + "\n  ".join(problems)
+
+
+def test_exercise_labels_and_grade_ids_are_unique_across_parts():
+    seen: dict[str, str] = {}
+    clashes = []
+    for part in PARTS:
+        nb = _source(part)
+        names = [ex.label for ex in asg.exercises(nb)]
+        names += [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")]
+        for name in names:
+            if name in seen and seen[name] != part:
+                clashes.append(f"{name} ({seen[name]} and {part})")
+            seen.setdefault(name, part)
+    assert not clashes, f"labels must be unique book-wide: {clashes}"
+
+
+# --------------------------------------------------------------------------------------------------
+# The convention checker itself, on small hand-made notebooks
+
+
+def _tiny(solution_meta=None, check_source='assert add(1, 2) == 3\nprint("t-ex-add: passed")', solution_source=None):
+    nbg = {"schema_version": 3, "task": False}
+    solution_meta = solution_meta or {"tags": ["hide-input"], "nbgrader": {**nbg, "solution": True, "grade": False,
+                                                                            "locked": False, "grade_id": "t-ex-add-solution"}}
+    cells = [new_code_cell("import math")]
+    for i, label in enumerate(["t-ex-add", "t-ex-b", "t-ex-c"]):
+        cells.append(new_markdown_cell(f"```{{exercise}} Task {i}\n:label: {label}\nDo it.\n```"))
+        if i < 2:
+            sol = new_code_cell(solution_source or "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION")
+            sol.metadata.update(copy.deepcopy(solution_meta))
+            sol.metadata["nbgrader"]["grade_id"] = f"{label}-solution"
+            chk = new_code_cell(check_source.replace("t-ex-add", label))
+            chk.metadata["nbgrader"] = {**nbg, "grade": True, "solution": False, "locked": True, "points": 1,
+                                        "grade_id": f"{label}-check"}
+            cells += [sol, chk]
+        else:
+            ans = new_markdown_cell(f"```{{solution}} {label}\n:class: dropdown\nBecause.\n```")
+            ans.metadata["nbgrader"] = {**nbg, "solution": True, "grade": True, "locked": False, "points": 2,
+                                        "grade_id": f"{label}-answer"}
+            cells.append(ans)
+    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+
+
+def test_convention_checker_accepts_a_correct_notebook_and_reads_its_exercises():
+    nb = _tiny()
+    assert asg.convention_problems(nb) == []
+    found = asg.exercises(nb)
+    assert [(ex.label, ex.max_points, ex.written) for ex in found] == [
+        ("t-ex-add", 1.0, False), ("t-ex-b", 1.0, False), ("t-ex-c", 2.0, True)]
+    assert found[0].solution_ids == ["t-ex-add-solution"] and found[2].solution_ids == ["t-ex-c-answer"]
+
+
+@pytest.mark.parametrize("breakage, message", [
+    ("no hide-input tag", "tagged 'hide-input'"),
+    ("no END marker", "END"),
+    ("check prints nothing", "passed"),
+    ("check asserts nothing", "assert something"),
+    ("check not locked", "'locked': False"),
+    ("no points", "positive 'points'"),
+    ("written answer not a dropdown", ":class: dropdown"),
+    ("outputs committed", "outputs"),
+    ("wrong kernel", "kernelspec"),
+    ("metadata before any exercise", "no {exercise} block before it"),
+])
+def test_convention_checker_names_what_is_wrong(breakage, message):
+    nb = _tiny()
+    sol, chk, ans = nb.cells[2], nb.cells[3], nb.cells[-1]
+    if breakage == "no hide-input tag":
+        sol.metadata["tags"] = []
+    elif breakage == "no END marker":
+        sol.source = sol.source.replace(asg.END, "")
+    elif breakage == "check prints nothing":
+        chk.source = "assert add(1, 2) == 3"
+    elif breakage == "check asserts nothing":
+        chk.source = 'add(1, 2)\nprint("t-ex-add: passed")'
+    elif breakage == "check not locked":
+        chk.metadata["nbgrader"]["locked"] = False
+    elif breakage == "no points":
+        chk.metadata["nbgrader"]["points"] = 0
+    elif breakage == "written answer not a dropdown":
+        ans.source = ans.source.replace(":class: dropdown\n", "")
+    elif breakage == "outputs committed":
+        chk.outputs = [nbformat.v4.new_output("stream", name="stdout", text="t-ex-add: passed\n")]
+    elif breakage == "wrong kernel":
+        nb.metadata["kernelspec"]["name"] = "python3.11"
+    elif breakage == "metadata before any exercise":
+        nb.cells.insert(0, copy.deepcopy(chk))
+    problems = asg.convention_problems(nb)
+    assert any(message in p for p in problems), f"{breakage}: expected a problem mentioning {message!r}; got {problems}"
+
+
+def test_directives_reads_label_and_options():
+    found = asg.directives("Text\n\n````{exercise} A title\n:label: x-1\n:class: dropdown\nBody\n````\n:::{solution} x-1\n:::")
+    assert found == [("exercise", "A title", {"label": "x-1", "class": "dropdown"}), ("solution", "x-1", {})]
+
+
+# --------------------------------------------------------------------------------------------------
+# Command-line errors (no nbgrader run needed)
+
+
+def test_cli_reports_a_missing_submissions_folder(tmp_path, capsys):
+    assert asg.main(["grade", str(tmp_path / "nowhere"), "--course", str(tmp_path / "course")]) == 2
+    assert "no submissions folder" in capsys.readouterr().err
+
+
+def test_cli_reports_an_unknown_part(tmp_path, capsys):
+    chapters = tmp_path / "chapters"
+    (chapters / "00_x").mkdir(parents=True)
+    nbformat.write(_tiny(), chapters / "00_x" / asg.NOTEBOOK)
+    assert asg.main(["--chapters", str(chapters), "release", "--out", str(tmp_path / "c"), "--parts", "09_nope"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown part" in err and "00_x" in err
+
+
+def test_release_refuses_a_notebook_that_breaks_the_convention(tmp_path, capsys):
+    chapters = tmp_path / "chapters"
+    (chapters / "00_x").mkdir(parents=True)
+    nb = _tiny()
+    nb.cells[2].metadata["tags"] = []
+    nbformat.write(nb, chapters / "00_x" / asg.NOTEBOOK)
+    assert asg.main(["--chapters", str(chapters), "release", "--out", str(tmp_path / "c")]) == 2
+    assert "hide-input" in capsys.readouterr().err
+    assert not (tmp_path / "c" / "release").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole cycle through nbgrader, per part: release, then grade one class in one call
+
+
+def _one_solved(source, released, exercise: asg.Exercise):
+    """The released notebook with ``exercise``'s answer cells copied back from the source."""
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("grade_id") in exercise.solution_ids}
+    nb = copy.deepcopy(released)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
+
+
+@pytest.fixture(scope="module", params=PARTS)
+def cycle(request, tmp_path_factory):
+    """Release one part and grade five submissions of it in one ``grade`` command."""
+    part = request.param
+    tmp = tmp_path_factory.mktemp(f"course-{part}")
+    course, subs = tmp / "course", tmp / "submissions"
+    start = time.perf_counter()
+    released_path = asg.release(course, [part])[part]
+    release_seconds = time.perf_counter() - start
+
+    source = asg.read_notebook(course / "source" / part / asg.NOTEBOOK)
+    released = asg.read_notebook(released_path)
+    exs = asg.exercises(source)
+    first_code = next(ex for ex in exs if not ex.written)
+    deleted = next(iter(first_code.points))
+    no_check = copy.deepcopy(source)
+    no_check.cells = [c for c in no_check.cells if c.metadata.get("nbgrader", {}).get("grade_id") != deleted]
+    submissions = {"source": source, "unsolved": released, "one-solved": _one_solved(source, released, first_code),
+                   "no-check": no_check, "not-json": None}
+    for student, nb in submissions.items():
+        folder = subs / student / part
+        folder.mkdir(parents=True)
+        if nb is None:
+            (folder / asg.NOTEBOOK).write_text('{"cells": [ this is not JSON')
+        else:
+            nbformat.write(nb, folder / asg.NOTEBOOK)
+
+    out = io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        status = asg.main(["grade", str(subs), "--course", str(course), "--budget", "smoke", "--csv", str(tmp / "grades.csv")])
+    grade_seconds = time.perf_counter() - start
+    print(f"\n{part}: release {release_seconds:.1f} s, grading {len(submissions)} submissions {grade_seconds:.1f} s\n{out.getvalue()}")
+    with open(tmp / "grades.csv", newline="") as f:
+        rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(f)}
+    return dict(part=part, course=course, status=status, table=out.getvalue(), rows=rows, source=source,
+                released=released, exercises=exs, first_code=first_code, deleted=deleted)
+
+
+def _points(cycle, student, exercise):
+    row = cycle["rows"][(student, exercise)]
+    return row["status"], (float(row["points"]) if row["points"] else None), float(row["max_points"])
+
+
+def test_grade_command_succeeds_and_reports_every_submission(cycle):
+    assert cycle["status"] == 0
+    students = {s for s, _ in cycle["rows"]}
+    assert students == {"source", "unsolved", "one-solved", "no-check", "not-json"}
+    for student in students:
+        assert student in cycle["table"]
+
+
+def test_source_notebook_scores_full_points(cycle):
+    for ex in cycle["exercises"]:
+        status, points, max_points = _points(cycle, "source", ex.label)
+        if ex.written:  # a written answer is read by the teacher: not scored automatically, never zero
+            assert (status, points) == ("awaiting teacher", None), f"{ex.label}: {status} {points}"
+        else:
+            assert (status, points) == ("graded", ex.max_points) and max_points == ex.max_points, \
+                f"{ex.label}: the solution scores {points}/{max_points} ({cycle['rows'][('source', ex.label)]['notes']})"
+
+
+def test_released_version_scores_zero_on_every_check(cycle):
+    for ex in cycle["exercises"]:
+        status, points, _ = _points(cycle, "unsolved", ex.label)
+        assert (status, points) == ("graded", 0.0), f"{ex.label} gives {points} points to an unsolved notebook"
+
+
+def test_released_version_runs_up_to_the_first_unsolved_exercise(cycle):
+    graded = asg.read_notebook(cycle["course"] / "autograded" / "unsolved" / cycle["part"] / asg.NOTEBOOK)
+    errors = asg._errors(graded)
+    assert errors, "the unsolved notebook raised nothing"
+    first = cycle["first_code"]
+    assert errors[0][0] in first.solution_ids + list(first.points) and errors[0][1] == "NotImplementedError", \
+        f"the student version fails before its first exercise {first.label}: first error {errors[0]}"
+
+
+def test_released_version_holds_no_solution_text(cycle):
+    released, source = cycle["released"], cycle["source"]
+    text = nbformat.writes(released)
+    assert asg.BEGIN not in text and asg.END not in text
+    assert not any(c.get("outputs") or c.get("execution_count") for c in released.cells if c.cell_type == "code")
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in released.cells if c.metadata.get("nbgrader", {}).get("grade_id")}
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("solution"):
+            continue
+        student_cell = by_id[meta["grade_id"]]
+        if cell.cell_type == "code":
+            lines = cell.source.splitlines()
+            inside = lines[lines.index(next(l for l in lines if l.strip() == asg.BEGIN)) + 1:]
+            outside = {l.strip() for l in lines if asg.BEGIN not in l} - {l.strip() for l in inside if l.strip()}
+            leaked = [l.strip() for l in inside if l.strip() and l.strip() != asg.END and l.strip() not in outside
+                      and l.strip() in {s.strip() for s in student_cell.source.splitlines()}]
+            assert not leaked, f"{meta['grade_id']}: solution lines left in the release: {leaked}"
+        else:
+            body = [l for l in cell.source.splitlines() if len(l.strip()) > 20]
+            assert not any(l in student_cell.source for l in body), f"{meta['grade_id']}: the written answer leaked"
+    for cell in released.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            assert cell.metadata.get("editable") is False and cell.metadata.get("deletable") is False, \
+                f"check {meta['grade_id']} is not locked in the release"
+
+
+def test_one_solved_exercise_scores_exactly_its_points(cycle):
+    solved = cycle["first_code"]
+    for ex in cycle["exercises"]:
+        status, points, _ = _points(cycle, "one-solved", ex.label)
+        expected = ex.max_points if ex is solved else 0.0
+        assert (status, points) == ("graded", expected), f"{ex.label}: {points}, expected {expected}"
+
+
+def test_malformed_submissions_are_reported_and_scored(cycle):
+    total = cycle["rows"][("not-json", "TOTAL")]
+    assert total["status"] == "not graded" and float(total["points"]) == 0.0
+    assert "not a valid notebook" in total["notes"]
+    row = cycle["rows"][("no-check", "TOTAL")]
+    assert row["status"] == "graded" and cycle["deleted"] in row["notes"]
+    # the deleted check is put back from the source and run: the solved notebook keeps its points
+    status, points, max_points = _points(cycle, "no-check", cycle["first_code"].label)
+    assert (status, points) == ("graded", max_points)
