@@ -180,10 +180,10 @@ class ConvNetConfig:
 
     channels: int = 3
     size: int = 64
-    layers: tuple[tuple[int, int, int], ...] = ((32, 7, 2), (64, 5, 2), (64, 3, 1))
+    layers: tuple[tuple[int, int, int], ...] = ((24, 5, 2), (32, 3, 2), (32, 3, 1))
     top: str = "sum"
     sigma: float = 1.0          # reference standard deviation σ of q(I)
-    step_size: float = 0.3      # Langevin ε
+    step_size: float = 1.0      # Langevin ε (σ units: ε = σ)
     n_steps: int = 10           # Langevin steps L per learning iteration
     n_chains: int = 16          # synthesised images M̃ (persistent chains)
     init: str = "persistent"
@@ -374,3 +374,68 @@ def cd_and_reconstruction_gradients(model: nn.Module, observed: Tensor, step_siz
 def cosine(a: Tensor, b: Tensor) -> float:
     """Cosine of the angle between two vectors."""
     return float(F.cosine_similarity(a.flatten(), b.flatten(), dim=0))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Two-dimensional toys: exact answers by numerical integration, and the picture of the pieces
+
+
+def grid_2d(score_fn: ScoreFn, sigma: float = 1.0, lim: float = 4.0, n: int = 401) -> dict[str, Tensor]:
+    """p(I) ∝ exp(f(I)) N(I; 0, σ²·1) for I ∈ R² on an n×n grid over [−lim, lim]², normalised numerically.
+
+    Returns ``points`` (n², 2), ``density`` (n², the normalised p at each point), ``log_z`` (log Z(w) by the
+    trapezoid-free Riemann sum; ``lim`` must cover the mass), ``mean`` (2,) and ``cov`` (2, 2).
+
+    Notebook: chapters/03_generative_convnet/01_from_classifier_to_generator.ipynb
+    """
+    axis = torch.linspace(-lim, lim, n, dtype=torch.float64)
+    gx, gy = torch.meshgrid(axis, axis, indexing="xy")
+    points = torch.stack([gx.flatten(), gy.flatten()], 1)
+    cell = float(axis[1] - axis[0]) ** 2
+    with torch.no_grad():
+        log_q = -points.pow(2).sum(1) / (2 * sigma**2) - math.log(2 * math.pi * sigma**2)
+        log_unnorm = score_fn(points.float()).double() + log_q
+    log_z = torch.logsumexp(log_unnorm, 0) + math.log(cell)
+    density = torch.exp(log_unnorm - log_z)
+    weights = density * cell
+    mean = weights @ points
+    centred = points - mean
+    cov = (centred * weights[:, None]).T @ centred
+    return {"points": points, "density": density, "log_z": log_z, "mean": mean, "cov": cov, "n": torch.tensor(n)}
+
+
+def plot_prototype_2d(model: Prototype, sigma: float = 1.0, lim: float = 4.0, n: int = 301, ax=None,
+                      title: str | None = None):
+    """The prototype model on R²: log-density, the K lines ⟨I, w_k⟩ + b_k = 0, and every piece's mean σ²B_δ.
+
+    A mean drawn as a filled star lies inside its own piece (a local mode, Proposition 2); a hollow circle
+    lies outside it. Returns the figure.
+
+    Notebook: chapters/03_generative_convnet/02_hidden_autoencoder.ipynb
+    """
+    import matplotlib.pyplot as plt
+
+    if model.weight.shape[1] != 2:
+        raise ValueError(f"plot_prototype_2d needs filters in R² (K, 2); got {tuple(model.weight.shape)}")
+    fig, ax = (plt.subplots(figsize=(5.6, 4.8)) if ax is None else (ax.figure, ax))
+    g = grid_2d(model, sigma, lim, n)
+    img = ax.imshow(g["density"].view(n, n).log().numpy(), extent=(-lim, lim, -lim, lim), origin="lower",
+                    cmap="viridis", vmin=float(g["density"].log().max()) - 12)
+    fig.colorbar(img, ax=ax, label="log p(I)")
+    t = torch.linspace(-lim, lim, 2)
+    w, b = model.weight.detach(), model.bias.detach()
+    for k in range(w.shape[0]):
+        if abs(float(w[k, 1])) > abs(float(w[k, 0])):
+            ax.plot(t, -(b[k] + w[k, 0] * t) / w[k, 1], "w-", lw=1)
+        else:
+            ax.plot(-(b[k] + w[k, 1] * t) / w[k, 0], t, "w-", lw=1)
+    with torch.no_grad():
+        patterns = torch.unique(model.pattern(g["points"].float()), dim=0)
+        for delta in patterns:
+            mean = sigma**2 * delta @ w
+            inside = torch.equal(model.pattern(mean[None])[0], delta)
+            ax.plot(float(mean[0]), float(mean[1]), "*" if inside else "o", ms=13 if inside else 8,
+                    mfc="orange" if inside else "none", mec="orange" if inside else "white")
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="$I_1$", ylabel="$I_2$",
+           title=title or "log-density, hyperplanes and piece means")
+    return fig
