@@ -172,3 +172,22 @@ class GAN(train.Model):
         d_fake = self.discriminator(self.generator(self.noise(x.shape[0])))
         return {"loss_d": minimax_d_loss(d_real, d_fake), "d_real": torch.sigmoid(d_real).mean(),
                 "d_fake": torch.sigmoid(d_fake).mean()}
+
+
+MNIST_CONFIG = GANConfig(latent_dim=32, width=32)
+"""The GAN of chapters/01_vae_gan/02_gan.ipynb, reused by the faces chapter's comparison."""
+
+
+def fit_mnist(epochs: int, n_train: int | None = None, config: GANConfig = MNIST_CONFIG, callbacks=(),
+              name: str = "gan-mnist") -> tuple[GAN, train.History]:
+    """Train (or load from the cache) the chapter's MNIST GAN on grey-level ``mnist("train")[:n_train]``,
+    batch 64, seed 0. Returns (model in eval mode, history).
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
+    from .data import mnist
+
+    model = GAN(config)
+    history = train.fit(model, mnist("train").x[:n_train], epochs=epochs, batch_size=64, seed=0,
+                        callbacks=callbacks, name=name)
+    return model, history

@@ -186,3 +186,29 @@ def iwae_bound(model: VAE, x: Tensor, k: int, chunk: int = 4096, generator: torc
                         for i in range(0, len(flat), chunk)]).view(k, -1)
     log_w = log_px + log_prior - log_q
     return torch.logsumexp(log_w, 0) - math.log(k)
+
+
+def binarize(x: Tensor, threshold: float = 0.5) -> Tensor:
+    """Static binarisation ``x > threshold`` as float (N, C, H, W): makes the Bernoulli likelihood a probability."""
+    check_images(x, "binarize")
+    return (x > threshold).float()
+
+
+MNIST_CONFIG = VAEConfig(latent_dim=16, width=32, lr=1e-3)
+"""The VAE of chapters/01_vae_gan/01_vae.ipynb, reused by the later chapters of the part."""
+
+
+def fit_mnist(epochs: int, n_train: int | None = None, config: VAEConfig = MNIST_CONFIG,
+              name: str = "vae-mnist") -> tuple[VAE, train.History]:
+    """Train (or load from the cache) the chapter's MNIST VAE: binarised ``mnist("train")[:n_train]``,
+    batch 128, seed 0, the binarised test split as ``val_data``. Returns (model in eval mode, history).
+
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
+    from .data import mnist
+
+    x_train = binarize(mnist("train").x[:n_train])
+    x_test = binarize(mnist("test").x)
+    model = VAE(config)
+    history = train.fit(model, x_train, epochs=epochs, batch_size=128, val_data=x_test, seed=0, name=name)
+    return model, history
