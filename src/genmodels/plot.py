@@ -117,3 +117,30 @@ def figures(figs: Iterable[Figure]) -> None:
     """Close figures that were only needed for their side effects (e.g. saved to disk)."""
     for fig in figs:
         plt.close(fig)
+
+
+def matrix(M: Tensor | np.ndarray, ax: Axes | None = None, title: str | None = None, xlabel: str = "",
+           ylabel: str = "", extent: Sequence[float] | None = None, log: bool = False, cmap: str = "gray_r",
+           label: str = "", symmetric: bool = False) -> Figure:
+    """Show a matrix M (rows, columns) with row 0 at the bottom (spectrogram convention) and a colour bar.
+
+    extent: (x0, x1, y0, y1) in axis units (e.g. seconds and Hz); log: show log(1 + M) (compressed
+    magnitudes); symmetric: a red–blue map centred at 0 for differences of two matrices.
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
+    M = M.detach().cpu().numpy() if isinstance(M, Tensor) else np.asarray(M)
+    if M.ndim != 2:
+        raise ValueError(f"matrix: expected a 2-D array; got shape {M.shape}")
+    fig, ax = _axes(ax, (7, 3.5))
+    shown = np.log1p(M) if log else M
+    kwargs = {"cmap": cmap}
+    if symmetric:
+        bound = float(np.abs(shown).max()) or 1.0
+        kwargs = {"cmap": "RdBu_r", "vmin": -bound, "vmax": bound}
+    image = ax.imshow(shown, origin="lower", aspect="auto", interpolation="nearest", extent=extent, **kwargs)
+    fig.colorbar(image, ax=ax, label=("log(1 + value)" if log and not label else label), pad=0.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return fig
