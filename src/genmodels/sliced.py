@@ -1,0 +1,289 @@
+"""Sliced generative autoencoders: five one-dimensional distances to N(0, 1) and the autoencoder that uses them.
+
+A sample z (n, D) of latent codes is compared with the prior N(0, I) through k random unit directions
+v_1..v_k: the projections y = V z^T have shape (k, n), a one-dimensional distance d_S is computed for
+every row at once (shape (k,)), and the normality index is their mean,
+
+    d(z) = (1/k) sum_j d_S(v_j^T z, N(0, 1)).
+
+The 1-D distances (each takes ``y`` of shape (k, n) and returns shape (k,)):
+
+* :func:`sw_1d`   squared 2-Wasserstein distance between two samples (SWAE, needs a prior sample);
+* :func:`scfw_1d` squared 2-Wasserstein distance to N(0, 1) in closed form (SCFWAE);
+* :func:`cw_1d`   squared L2 distance of the Gaussian-smoothed densities, Silverman's γ (SCWAE);
+* :func:`cvm_1d`  Cramér–von Mises ω², the W2² of the PIT sample Φ(y) to U(0, 1) (SCvMAE);
+* :func:`ks_1d`   Kolmogorov–Smirnov distance (SKSAE).
+
+:class:`SlicedAutoencoder` trains with the log cost  RecError + log(λ · d(z))  (or  RecError + λ · d(z)).
+
+Notebooks: chapters/02_sliced_autoencoders/01_wasserstein_autoencoders.ipynb (the idea),
+02_five_distances.ipynb (the derivations), 03_training_on_mnist.ipynb (the experiments).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from . import nets, train
+
+METHODS = ("swae", "scfwae", "scwae", "scvmae", "sksae")
+"""The five models of the part, named by their autoencoder."""
+
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+
+def _check_projected(y: Tensor, who: str) -> None:
+    if not isinstance(y, Tensor) or y.ndim != 2 or not y.is_floating_point():
+        shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
+        raise ValueError(f"{who}: expected a float tensor y of shape (k, n) (k projected samples of size n); got {shape}")
+    if y.shape[1] < 2:
+        raise ValueError(f"{who}: each projected sample needs at least 2 points; got n = {y.shape[1]}")
+    if not torch.isfinite(y).all():
+        raise ValueError(f"{who}: y contains NaN or infinite values")
+
+
+def _normal_pdf(x: Tensor) -> Tensor:
+    return torch.exp(-0.5 * x * x) / _SQRT_2PI
+
+
+def _normal_cdf(x: Tensor) -> Tensor:
+    return torch.special.ndtr(x)
+
+
+def sw_1d(y: Tensor, z: Tensor) -> Tensor:
+    r"""Squared 2-Wasserstein distance between the samples in the rows of ``y`` and ``z``.
+
+    y, z: (k, n) (or z of shape (n,), shared by every row). Returns (k,):
+    :math:`\frac1n\sum_i (y_{(i)} - z_{(i)})^2`, the sorted samples matched in order.
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
+    _check_projected(y, "sw_1d")
+    if z.ndim == 1:
+        z = z.unsqueeze(0)
+    _check_projected(z, "sw_1d (z)")
+    if z.shape[1] != y.shape[1] or z.shape[0] not in (1, y.shape[0]):
+        raise ValueError(f"sw_1d: z must have shape (k, n) or (n,) matching y {tuple(y.shape)}; got {tuple(z.shape)}")
+    y_sorted, _ = torch.sort(y, dim=-1)
+    z_sorted, _ = torch.sort(z, dim=-1)
+    return ((y_sorted - z_sorted) ** 2).mean(-1)
+
+
+def _cell_means_of_normal_quantile(n: int, like: Tensor) -> Tensor:
+    r"""(n,) integrals :math:`\int_{(i-1)/n}^{i/n}\Phi^{-1}(t)\,dt = \varphi(Q_{(i-1)/n}) - \varphi(Q_{i/n})`."""
+    t = torch.arange(n + 1, dtype=like.dtype, device=like.device) / n
+    phi_q = _normal_pdf(torch.special.ndtri(t))  # φ(Q_0) = φ(-∞) = 0 and φ(Q_1) = 0
+    return phi_q[:-1] - phi_q[1:]
+
+
+def scfw_1d(y: Tensor) -> Tensor:
+    r"""Squared 2-Wasserstein distance from each row of ``y`` (k, n) to N(0, 1), in closed form. Returns (k,).
+
+    :math:`1 + \frac1n\sum_i y_{(i)}^2 - 2\sum_i y_{(i)}\big(\varphi(Q_{(i-1)/n}) - \varphi(Q_{i/n})\big)`.
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
+    _check_projected(y, "scfw_1d")
+    y_sorted, _ = torch.sort(y, dim=-1)
+    c = _cell_means_of_normal_quantile(y.shape[1], y)
+    return 1.0 + (y_sorted**2).mean(-1) - 2.0 * (y_sorted * c).sum(-1)
+
+
+def silverman_gamma(n: int) -> float:
+    """Silverman's rule of thumb for the variance γ of the smoothing kernel N(0, γ): (4 / (3n))^(2/5)."""
+    if n < 2:
+        raise ValueError(f"silverman_gamma: need n ≥ 2; got {n}")
+    return (4.0 / (3.0 * n)) ** 0.4
+
+
+def _gauss_at_zero(m: Tensor, var: float) -> Tensor:
+    """Density of N(m, var) at 0 (var is a variance)."""
+    return torch.exp(-(m * m) / (2.0 * var)) / math.sqrt(2.0 * math.pi * var)
+
+
+_CW_CHUNK = 2**24  # pairwise differences held at once by cw_1d (64 MiB in float32)
+
+
+def cw_1d(y: Tensor, gamma: float | None = None) -> Tensor:
+    r"""Squared Cramér–Wold distance: :math:`\|\frac1n\sum_i \mathcal N(y_i,\gamma) - \mathcal N(0, 1+\gamma)\|_2^2`.
+
+    y: (k, n); gamma: the smoothing variance, Silverman's :func:`silverman_gamma` by default. Returns (k,).
+    Time is O(k n²) (all pairwise differences of a row), memory bounded by blocks of rows.
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
+    _check_projected(y, "cw_1d")
+    n = y.shape[1]
+    gamma = silverman_gamma(n) if gamma is None else float(gamma)
+    if not gamma > 0:
+        raise ValueError(f"cw_1d: gamma must be a positive variance; got {gamma}")
+    rows = max(1, _CW_CHUNK // (n * n))  # bound the (rows, n, n) block of pairwise differences
+    pairs = torch.cat([
+        _gauss_at_zero(c.unsqueeze(-1) - c.unsqueeze(-2), 2.0 * gamma).mean((-2, -1)) for c in y.split(rows)
+    ])
+    cross = _gauss_at_zero(y, 1.0 + 2.0 * gamma).mean(-1)
+    prior = 1.0 / math.sqrt(2.0 * math.pi * (2.0 + 2.0 * gamma))
+    return pairs + prior - 2.0 * cross
+
+
+def cvm_1d(y: Tensor) -> Tensor:
+    r"""Cramér–von Mises ω² of each row of ``y`` (k, n) against N(0, 1). Returns (k,).
+
+    With :math:`u_{(i)} = \Phi(y_{(i)})`: :math:`\omega^2 = \frac1n\sum_i u_{(i)}^2 - \frac1{n^2}\sum_i (2i-1)u_{(i)} + \frac13`,
+    the squared 2-Wasserstein distance of the u's to U(0, 1). ``n * cvm_1d(y)`` is the test statistic
+    :math:`T = \frac1{12n} + \sum_i (u_{(i)} - \frac{2i-1}{2n})^2` (``scipy.stats.cramervonmises``).
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
+    _check_projected(y, "cvm_1d")
+    n = y.shape[1]
+    u, _ = torch.sort(_normal_cdf(y), dim=-1)
+    odd = torch.arange(1, 2 * n, 2, dtype=y.dtype, device=y.device)  # 2i - 1
+    return (u * u).mean(-1) - (u * odd).sum(-1) / n**2 + 1.0 / 3.0
+
+
+def ks_1d(y: Tensor, two_sided: bool = False) -> Tensor:
+    r"""Kolmogorov–Smirnov distance of each row of ``y`` (k, n) to N(0, 1). Returns (k,).
+
+    Default, the paper's formula: :math:`\max_i |i/n - \Phi(y_{(i)})|` (the empirical CDF compared with Φ
+    only at the top of each jump). ``two_sided=True`` gives the classical statistic
+    :math:`\sup_y|F_n(y) - \Phi(y)| = \max_i\max(i/n - \Phi(y_{(i)}), \Phi(y_{(i)}) - (i-1)/n)`, which also
+    checks the bottom of each jump; the two differ by at most 1/n.
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
+    _check_projected(y, "ks_1d")
+    n = y.shape[1]
+    u, _ = torch.sort(_normal_cdf(y), dim=-1)
+    i = torch.arange(1, n + 1, dtype=y.dtype, device=y.device)
+    if not two_sided:
+        return (i / n - u).abs().amax(-1)
+    return torch.maximum(i / n - u, u - (i - 1) / n).amax(-1)
+
+
+_ONE_D: dict[str, Callable[[Tensor], Tensor]] = {
+    "scfwae": scfw_1d,
+    "scwae": cw_1d,
+    "scvmae": cvm_1d,
+    "sksae": ks_1d,
+}
+
+
+def random_directions(k: int, dim: int, like: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+    """k directions drawn uniformly from the unit sphere in R^dim, shape (k, dim)."""
+    if k < 1 or dim < 1:
+        raise ValueError(f"random_directions: need k ≥ 1 and dim ≥ 1; got k={k}, dim={dim}")
+    dtype = like.dtype if like is not None else torch.get_default_dtype()
+    v = torch.randn(k, dim, generator=generator, dtype=dtype)
+    v = v.to(like.device) if like is not None else v
+    return v / v.norm(dim=1, keepdim=True)
+
+
+def normality_index(
+    z: Tensor,
+    method: str,
+    n_projections: int = 100,
+    directions: Tensor | None = None,
+    prior_sample: Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    r"""Sliced distance :math:`\frac1k\sum_j d_S(v_j^T z, N(0,1))` of codes z (n, D) from N(0, I); a scalar.
+
+    method: one of :data:`METHODS`. directions: fixed unit directions (k, D); otherwise ``n_projections``
+    random ones (from ``generator`` or torch's global generator). prior_sample: for ``"swae"`` only, a
+    sample (n, D) of the prior (by default a fresh N(0, I) sample), projected on the same directions.
+
+    Notebook: chapters/02_sliced_autoencoders/01_wasserstein_autoencoders.ipynb
+    """
+    if method not in METHODS:
+        raise ValueError(f"normality_index: method must be one of {METHODS}; got {method!r}")
+    if not isinstance(z, Tensor) or z.ndim != 2 or not z.is_floating_point():
+        shape = tuple(z.shape) if isinstance(z, Tensor) else type(z).__name__
+        raise ValueError(f"normality_index: expected codes z as a float tensor of shape (n, D); got {shape}")
+    n, dim = z.shape
+    if directions is None:
+        directions = random_directions(n_projections, dim, like=z, generator=generator)
+    elif directions.ndim != 2 or directions.shape[1] != dim:
+        raise ValueError(f"normality_index: directions must have shape (k, {dim}); got {tuple(directions.shape)}")
+    y = directions @ z.T  # (k, n)
+    if method == "swae":
+        if prior_sample is None:
+            prior_sample = torch.randn(n, dim, generator=generator, dtype=z.dtype).to(z.device)
+        elif prior_sample.shape != z.shape:
+            raise ValueError(f"normality_index: prior_sample must have the shape of z {tuple(z.shape)}; got {tuple(prior_sample.shape)}")
+        return sw_1d(y, directions @ prior_sample.T).mean()
+    if prior_sample is not None:
+        raise ValueError(f"normality_index: prior_sample is used by 'swae' only; {method!r} compares with N(0, 1) in closed form")
+    return _ONE_D[method](y).mean()
+
+
+@dataclasses.dataclass
+class SlicedConfig:
+    """Hyper-parameters of :class:`SlicedAutoencoder` (the paper's MNIST model: ReLU MLPs, 20-D latent)."""
+
+    method: str = "scfwae"
+    input_dim: int = 784
+    hidden: tuple[int, ...] = (256, 256)
+    latent_dim: int = 20
+    n_projections: int = 100
+    log_cost: bool = True
+    lam: float = 1.0
+    lr: float = 1e-3
+
+
+class SlicedAutoencoder(train.Model):
+    r"""Feed-forward autoencoder for images (N, C, H, W) in [0, 1] with a sliced normality penalty on the codes.
+
+    cost = RecError + log(λ · d(z))  with ``log_cost=True`` (λ only adds the constant log λ), or
+    cost = RecError + λ · d(z)  otherwise; RecError = mean over the batch of ‖x − D(E(x))‖².
+    ``method=None`` trains a plain autoencoder (RecError only), the paper's AE baseline.
+
+    Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
+    """
+
+    def __init__(self, config: SlicedConfig = SlicedConfig()):
+        super().__init__()
+        if config.method is not None and config.method not in METHODS:
+            raise ValueError(f"SlicedConfig.method must be one of {METHODS} or None; got {config.method!r}")
+        if config.lam <= 0:
+            raise ValueError(f"SlicedConfig.lam must be positive; got {config.lam}")
+        self.config = config
+        sizes = [config.input_dim, *config.hidden, config.latent_dim]
+        self.encoder = nets.mlp(sizes)
+        self.decoder = nets.mlp(sizes[::-1], out_activation=nn.Sigmoid())
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Images (N, C, H, W) → codes (N, latent_dim)."""
+        if x.ndim != 4 or x[0].numel() != self.config.input_dim:
+            raise ValueError(f"SlicedAutoencoder: expected images (N, C, H, W) with C·H·W = {self.config.input_dim}; got {tuple(x.shape)}")
+        return self.encoder(x.flatten(1))
+
+    def decode(self, z: Tensor, shape: tuple[int, ...] = (1, 28, 28)) -> Tensor:
+        """Codes (N, latent_dim) → images (N, *shape) in [0, 1]."""
+        if z.ndim != 2 or z.shape[1] != self.config.latent_dim:
+            raise ValueError(f"SlicedAutoencoder: expected codes of shape (N, {self.config.latent_dim}); got {tuple(z.shape)}")
+        return self.decoder(z).view(-1, *shape)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x), tuple(x.shape[1:]))
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n images decoded from prior samples z ~ N(0, I)."""
+        z = torch.randn(n, self.config.latent_dim, generator=generator)
+        return self.decode(z.to(next(self.parameters()).device))
+
+    def loss(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
+        x = batch if isinstance(batch, Tensor) else batch[0]
+        z = self.encode(x)
+        rec = ((self.decode(z, tuple(x.shape[1:])) - x) ** 2).flatten(1).sum(1).mean()
+        c = self.config
+        if c.method is None:
+            return {"loss": rec, "rec": rec}
+        d = normality_index(z, c.method, c.n_projections)
+        penalty = torch.log(c.lam * d) if c.log_cost else c.lam * d
+        return {"loss": rec + penalty, "rec": rec, "index": d}

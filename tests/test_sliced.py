@@ -1,0 +1,164 @@
+"""Sliced distances of genmodels.sliced against independent references (POT, scipy, numerical integration)."""
+import math
+
+import numpy as np
+import ot
+import pytest
+import scipy.integrate
+import scipy.stats
+import torch
+
+import genmodels as gm
+from genmodels import sliced
+
+F64 = torch.float64
+
+
+def _sample(k, n, seed=0):
+    return torch.randn(k, n, generator=torch.Generator().manual_seed(seed), dtype=F64)
+
+
+def test_sw_1d_matches_pot_wasserstein_1d():
+    y, z = _sample(7, 64, 1), _sample(7, 64, 2) * 1.3 + 0.2
+    ours = sliced.sw_1d(y, z).numpy()
+    # POT takes samples along the first axis: shape (n, k), returns W_2^2 per column.
+    ref = ot.wasserstein_1d(y.T.numpy(), z.T.numpy(), p=2)
+    np.testing.assert_allclose(ours, ref, rtol=1e-10)
+    shared = sliced.sw_1d(y, z[0])  # one prior sample for every row
+    same_z = np.repeat(z[0].numpy()[:, None], y.shape[0], axis=1)
+    np.testing.assert_allclose(shared.numpy(), ot.wasserstein_1d(y.T.numpy(), same_z, p=2), rtol=1e-10)
+
+
+def test_scfw_1d_matches_numerical_integration_of_quantile_functions():
+    y = _sample(3, 12, 3) * 0.8 + 0.3
+    ours = sliced.scfw_1d(y).numpy()
+    n = y.shape[1]
+    for row, value in zip(y.sort(dim=1).values.numpy(), ours):
+        # ∫_0^1 (F_n^{-1}(t) − Φ^{-1}(t))² dt, one step of the empirical quantile function at a time
+        cells = [scipy.integrate.quad(lambda t, yi=yi: (yi - scipy.stats.norm.ppf(t)) ** 2, i / n, (i + 1) / n)[0]
+                 for i, yi in enumerate(row)]
+        assert value == pytest.approx(sum(cells), rel=1e-7)
+
+
+def test_cw_1d_matches_numerical_integration_of_smoothed_densities():
+    y = _sample(2, 9, 4) * 1.4 - 0.5
+    gamma = 0.3
+    ours = sliced.cw_1d(y, gamma).numpy()
+    for row, value in zip(y.numpy(), ours):
+        def sq_diff(x):
+            f = scipy.stats.norm.pdf(x, loc=row, scale=math.sqrt(gamma)).mean()
+            g = scipy.stats.norm.pdf(x, scale=math.sqrt(1 + gamma))
+            return (f - g) ** 2
+        ref = scipy.integrate.quad(sq_diff, -np.inf, np.inf, limit=200)[0]
+        assert value == pytest.approx(ref, rel=1e-6)
+
+
+def test_cw_1d_default_gamma_is_silverman():
+    y = _sample(2, 50, 5)
+    assert sliced.silverman_gamma(50) == pytest.approx((4 / 150) ** 0.4)
+    torch.testing.assert_close(sliced.cw_1d(y), sliced.cw_1d(y, (4 / 150) ** 0.4))
+
+
+def test_cvm_1d_times_n_is_scipys_cramer_von_mises_statistic():
+    y = _sample(5, 40, 6) * 1.2 + 0.1
+    ours = sliced.cvm_1d(y).numpy() * y.shape[1]
+    ref = [scipy.stats.cramervonmises(row, "norm").statistic for row in y.numpy()]
+    np.testing.assert_allclose(ours, ref, rtol=1e-10)
+
+
+def test_cvm_1d_is_w2_squared_of_the_probability_integral_transform_to_uniform():
+    y = _sample(1, 8, 7)
+    u = np.sort(scipy.stats.norm.cdf(y.numpy()[0]))
+    n = len(u)
+    ref = sum(scipy.integrate.quad(lambda t, ui=ui: (ui - t) ** 2, i / n, (i + 1) / n)[0] for i, ui in enumerate(u))
+    assert float(sliced.cvm_1d(y)[0]) == pytest.approx(ref, rel=1e-10)
+
+
+def test_ks_1d_paper_definition_and_two_sided_statistic():
+    y = _sample(6, 30, 8) + 0.2
+    n = y.shape[1]
+    paper = [max(abs((i + 1) / n - scipy.stats.norm.cdf(v)) for i, v in enumerate(sorted(row))) for row in y.numpy()]
+    np.testing.assert_allclose(sliced.ks_1d(y).numpy(), paper, rtol=1e-12)
+    two = sliced.ks_1d(y, two_sided=True).numpy()
+    np.testing.assert_allclose(two, [scipy.stats.kstest(row, "norm").statistic for row in y.numpy()], rtol=1e-12)
+    assert np.all(two >= sliced.ks_1d(y).numpy()) and np.all(two - sliced.ks_1d(y).numpy() <= 1 / n + 1e-15)
+
+
+@pytest.mark.parametrize("method", sliced.METHODS)
+def test_index_near_zero_for_normal_samples_and_grows_under_shift_and_scale(method):
+    z = torch.randn(1000, 5, generator=torch.Generator().manual_seed(9), dtype=F64)
+    v = sliced.random_directions(8, 5, like=z, generator=torch.Generator().manual_seed(10))
+    prior = torch.randn(1000, 5, generator=torch.Generator().manual_seed(11), dtype=F64) if method == "swae" else None
+
+    def index(sample):
+        return float(sliced.normality_index(sample, method, directions=v, prior_sample=prior))
+
+    base = index(z)
+    # sampling noise of the statistic for n = 1000 is a few times 1/n (about 1/sqrt(n) for KS)
+    assert base < {"sksae": 0.04, "swae": 8e-3}.get(method, 4e-3)
+    for moved in (z + 0.5, z * 1.5, z * 0.6):
+        assert index(moved) > 3 * base
+    assert index(z + 1.0) > index(z + 0.5)
+
+
+def test_shapes_and_vectorisation_over_projections():
+    y = _sample(11, 20, 12)
+    for f in (sliced.scfw_1d, sliced.cw_1d, sliced.cvm_1d, sliced.ks_1d):
+        out = f(y)
+        assert out.shape == (11,)
+        torch.testing.assert_close(out[3:4], f(y[3:4]))  # each row is computed independently
+
+
+def test_normality_index_uses_the_given_directions():
+    z = torch.randn(100, 4, generator=torch.Generator().manual_seed(13), dtype=F64)
+    v = sliced.random_directions(6, 4, like=z, generator=torch.Generator().manual_seed(14))
+    assert torch.allclose(v.norm(dim=1), torch.ones(6, dtype=F64))
+    expected = sliced.scfw_1d(v @ z.T).mean()
+    torch.testing.assert_close(sliced.normality_index(z, "scfwae", directions=v), expected)
+    prior = torch.randn(100, 4, generator=torch.Generator().manual_seed(15), dtype=F64)
+    pot = ot.sliced_wasserstein_distance(z.numpy(), prior.numpy(), projections=v.T.numpy(), p=2) ** 2
+    assert float(sliced.normality_index(z, "swae", directions=v, prior_sample=prior)) == pytest.approx(pot, rel=1e-10)
+
+
+def test_bad_input_raises_clear_errors():
+    with pytest.raises(ValueError, match=r"shape \(k, n\)"):
+        sliced.scfw_1d(torch.randn(10))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        sliced.cvm_1d(torch.tensor([[0.0, float("nan"), 1.0]]))
+    with pytest.raises(ValueError, match="at least 2 points"):
+        sliced.ks_1d(torch.zeros(3, 1))
+    with pytest.raises(ValueError, match="method must be one of"):
+        sliced.normality_index(torch.randn(10, 3), "mmd")
+    with pytest.raises(ValueError, match="shape \\(n, D\\)"):
+        sliced.normality_index(torch.randn(10), "scwae")
+    with pytest.raises(ValueError, match="used by 'swae' only"):
+        sliced.normality_index(torch.randn(10, 3), "scwae", prior_sample=torch.randn(10, 3))
+    with pytest.raises(ValueError, match="gamma must be a positive"):
+        sliced.cw_1d(torch.randn(2, 5), gamma=0.0)
+    with pytest.raises(ValueError, match="C·H·W = 784"):
+        sliced.SlicedAutoencoder().encode(torch.rand(2, 1, 27, 27))
+    with pytest.raises(ValueError, match="method must be one of"):
+        sliced.SlicedAutoencoder(sliced.SlicedConfig(method="wae"))
+
+
+def test_log_cost_gradient_does_not_depend_on_lambda():
+    x = torch.rand(32, 1, 28, 28)
+    grads = []
+    for lam in (1.0, 1000.0):
+        torch.manual_seed(0)
+        model = sliced.SlicedAutoencoder(sliced.SlicedConfig(method="scwae", hidden=(32,), lam=lam))
+        model.loss(x)["loss"].backward()
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", sliced.METHODS)
+def test_training_through_fit_lowers_the_loss(method):
+    data = gm.data.mnist("train").x[:512]
+    gm.runtime.seed(0)
+    model = sliced.SlicedAutoencoder(sliced.SlicedConfig(method=method, hidden=(64,), n_projections=20, lr=3e-3))
+    history = gm.train.fit(model, data, epochs=4, batch_size=128, device="cpu")
+    rec = history["rec"]
+    assert rec[-4:].mean() < 0.7 * rec[:4].mean()
+    assert history["loss"][-4:].mean() < history["loss"][:4].mean()
+    assert model.sample(5).shape == (5, 1, 28, 28)
