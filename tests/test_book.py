@@ -56,3 +56,21 @@ def test_config_executes_and_fails_on_errors():
     assert "nb_execution_raise_on_error: true" in config
     for ext in ("sphinx_proof", "sphinx_exercise", "sphinx-mathjax-offline"):
         assert ext in config
+
+
+def test_display_math_starts_a_block():
+    # MyST reads `$$` right after a line of text as inline math: the equation's label is then lost and every
+    # {eq} reference to it breaks the -W build. A display block must follow a blank line (or start the cell).
+    bad = []
+    for nb in NOTEBOOKS:
+        for c in json.loads(nb.read_text())["cells"]:
+            if c["cell_type"] != "markdown":
+                continue
+            lines, inside = "".join(c["source"]).split("\n"), False
+            for i, line in enumerate(lines):
+                if not line.strip().startswith("$$") or line.strip().count("$$") == 2:
+                    continue
+                if not inside and i > 0 and lines[i - 1].strip():
+                    bad.append(f"{nb.name}: {line.strip()[:40]!r} after {lines[i - 1].strip()[:40]!r}")
+                inside = not inside
+    assert not bad, "display math must follow a blank line:\n" + "\n".join(bad[:20])
