@@ -13,6 +13,7 @@ import contextlib
 import copy
 import csv
 import io
+import os
 import time
 from pathlib import Path
 
@@ -163,6 +164,28 @@ def test_release_refuses_a_notebook_that_breaks_the_convention(tmp_path, capsys)
     assert asg.main(["--chapters", str(chapters), "release", "--out", str(tmp_path / "c")]) == 2
     assert "hide-input" in capsys.readouterr().err
     assert not (tmp_path / "c" / "release").exists()
+
+
+def test_grade_runs_kernels_in_the_chosen_budget_and_reports_odd_folders(tmp_path):
+    """A small hand-made part graded in the "full" budget: its check only passes if the kernel sees it."""
+    chapters = tmp_path / "chapters"
+    (chapters / "00_x").mkdir(parents=True)
+    nb = _tiny(check_source='import os\nassert add(1, 2) == 3 and os.environ["GENMODELS_BUDGET"] == "full"\n'
+                            'print("t-ex-add: passed")')
+    nbformat.write(nb, chapters / "00_x" / asg.NOTEBOOK)
+    subs = tmp_path / "subs"
+    for folder in ("ada/00_x", "ada/99_unknown", "bob/00_x", "cy"):
+        (subs / folder).mkdir(parents=True)
+    nbformat.write(nb, subs / "ada" / "00_x" / asg.NOTEBOOK)
+    results = {(r.student, r.part): r for r in asg.grade(subs, tmp_path / "course", "full", chapters)}
+    ada = results[("ada", "00_x")]
+    # both checks assert GENMODELS_BUDGET == "full" inside the kernel nbgrader started
+    assert ada.graded and ada.scores["t-ex-add"] == ada.scores["t-ex-b"] == (1.0, 1.0), ada.notes
+    assert ada.scores["t-ex-c"] == (None, 2.0)  # a written answer waits for the teacher
+    assert "unknown assignment" in results[("ada", "99_unknown")].notes[0]
+    assert not results[("bob", "00_x")].graded and "no " in results[("bob", "00_x")].notes[0]
+    assert "expected cy/<part>/exercises.ipynb" in results[("cy", "?")].notes[0]
+    assert os.environ["GENMODELS_BUDGET"] == "smoke"  # restored after grading (conftest.py sets smoke)
 
 
 # --------------------------------------------------------------------------------------------------

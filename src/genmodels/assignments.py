@@ -499,8 +499,9 @@ def grade(submissions: str | Path, course: str | Path | None = None, budget: str
     if not submissions.is_dir():
         raise FileNotFoundError(f"no submissions folder {submissions}; expected <student>/<part>/{NOTEBOOK} inside it")
     course = Path(course) if course is not None else Path("courses") / COURSE_ID
-    found = sorted((s.name, p.name, p / NOTEBOOK) for s in submissions.iterdir() if s.is_dir()
-                   for p in s.iterdir() if p.is_dir())
+    students = sorted(s for s in submissions.iterdir() if s.is_dir())
+    found = sorted((s.name, p.name, p / NOTEBOOK) for s in students for p in s.iterdir() if p.is_dir())
+    strays = [s.name for s in students if not any(p.is_dir() for p in s.iterdir())]
     if not found:
         raise FileNotFoundError(f"nothing to grade in {submissions}; expected <student>/<part>/{NOTEBOOK}")
     available = parts(chapters)
@@ -513,7 +514,7 @@ def grade(submissions: str | Path, course: str | Path | None = None, budget: str
         generate(course, part)  # (re)records the source's cells and checksums in the gradebook
         sources[part] = read_notebook(course / "source" / part / NOTEBOOK)
 
-    results = []
+    results = [Result(name, "?", notes=[f"not graded: expected {name}/<part>/{NOTEBOOK}"]) for name in strays]
     with _environment(GENMODELS_BUDGET=budget):
         for student, part, path in found:
             result = Result(student, part)
@@ -633,6 +634,12 @@ def main(argv: list[str] | None = None) -> int:
         out = write_csv(results, args.csv or Path(args.submissions) / "grades.csv")
         print(f"\nwritten: {out}")
         return 0
+    except ModuleNotFoundError as err:
+        if err.name != "nbgrader":
+            raise
+        print("assignments: nbgrader is not installed; pip install 'nbgrader==0.9.6' (or the package's [test] extra)",
+              file=sys.stderr)
+        return 2
     except (FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"assignments {args.command}: {err}", file=sys.stderr)
         return 2
