@@ -182,7 +182,7 @@ def cache_key(name: str, model: nn.Module, settings: Mapping[str, Any]) -> str:
 
 def _save(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")  # per process: parallel runs never share it
     torch.save(payload, tmp)
     os.replace(tmp, path)  # atomic: an interrupted save never leaves a half-written checkpoint
 

@@ -5,6 +5,7 @@ Notebook: chapters/00_foundations/01_autoencoders.ipynb
 from __future__ import annotations
 
 import gzip
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def _embedded() -> tuple[torch.Tensor, torch.Tensor]:
     y = torch.from_numpy(table[:, -1].astype(np.int64))
     x = torch.from_numpy(table[:, :-1]).reshape(-1, 1, 28, 28) / 255.0
     parsed.parent.mkdir(parents=True, exist_ok=True)
-    torch.save((x, y), parsed)
+    tmp = parsed.with_suffix(f".{os.getpid()}.tmp")
+    torch.save((x, y), tmp)
+    os.replace(tmp, parsed)  # atomic, so a parallel reader never sees half a file
     return x, y
 
 
