@@ -345,14 +345,16 @@ class NAE(train.Model):
 
 
 def train_nae(V: Tensor, W_E: Tensor, W_D: Tensor, W_C: Tensor, H_C: Tensor, optimizer: str, n_iter: int,
-              lr: float | None = None, device: torch.device | str | None = None) -> tuple[NAE, train.History]:
+              lr: float | None = None, device: torch.device | str | None = None,
+              progress: bool | None = None) -> tuple[NAE, train.History]:
     """Build an :class:`NAE` and train it full-batch for ``n_iter`` iterations with ``gm.train.fit``.
 
+    V (K, N), W_E (R, K), W_D (K, R), W_C (K, R), H_C (R, N); ``progress`` as in ``fit``.
     Returns the model and its history (``history["l1_error"]``: error before each iteration).
     """
     check_nonnegative(V, "V (K, N)")
     K, N = V.shape
     model = NAE(NAEConfig(K, W_D.shape[1], optimizer, lr), W_E, W_D, W_C)
     history = train.fit(model, (V.T.contiguous(), H_C.T.contiguous().to(V.dtype)), epochs=n_iter,
-                        batch_size=N, device=device)
+                        batch_size=N, device=device, progress=progress)
     return model, history
