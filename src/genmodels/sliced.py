@@ -105,7 +105,9 @@ def _gauss_at_zero(m: Tensor, var: float) -> Tensor:
     return torch.exp(-(m * m) / (2.0 * var)) / math.sqrt(2.0 * math.pi * var)
 
 
-_CW_CHUNK = 2**24  # pairwise differences held at once by cw_1d (64 MiB in float32)
+# Pairwise differences cw_1d holds at once: on a CPU a block that stays in cache (512 KiB in float32; larger
+# blocks measured 4× slower), on a GPU a large one (fewer kernel launches).
+_CW_CHUNK = {"cpu": 2**17, "other": 2**26}
 
 
 def cw_1d(y: Tensor, gamma: float | None = None) -> Tensor:
@@ -121,7 +123,8 @@ def cw_1d(y: Tensor, gamma: float | None = None) -> Tensor:
     gamma = silverman_gamma(n) if gamma is None else float(gamma)
     if not gamma > 0:
         raise ValueError(f"cw_1d: gamma must be a positive variance; got {gamma}")
-    rows = max(1, _CW_CHUNK // (n * n))  # bound the (rows, n, n) block of pairwise differences
+    block = _CW_CHUNK["cpu" if y.device.type == "cpu" else "other"]
+    rows = max(1, block // (n * n))  # the (rows, n, n) block of pairwise differences
     pairs = torch.cat([
         _gauss_at_zero(c.unsqueeze(-1) - c.unsqueeze(-2), 2.0 * gamma).mean((-2, -1)) for c in y.split(rows)
     ])
