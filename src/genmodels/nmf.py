@@ -57,9 +57,13 @@ def check_nonnegative(x: Tensor, what: str, ndim: int = 2) -> Tensor:
 
 
 def columnwise_l1_error(V: Tensor, V_hat: Tensor) -> float:
-    """The paper's error: (1/N) Σ_n ||v_n − v̂_n||₁, the mean ℓ¹ distance of the N columns (K, N)."""
+    """The paper's error: (1/N) Σ_n ||v_n − v̂_n||₁, the mean ℓ¹ distance of the N columns (K, N).
+
+    Notebook: chapters/05_nonnegative_decomposition/04_experiments.ipynb
+    """
     if V.shape != V_hat.shape or V.ndim != 2:
-        raise ValueError(f"V and V_hat must be matrices of one shape (K, N); got {tuple(V.shape)} and {tuple(V_hat.shape)}")
+        raise ValueError(f"V and V_hat must be matrices of one shape (K, N); "
+                         f"got {tuple(V.shape)} and {tuple(V_hat.shape)}")
     return float((V - V_hat).abs().sum(0).mean())
 
 
@@ -101,7 +105,10 @@ def _same_shape(x: Tensor, shape: tuple[int, ...], what: str, V: Tensor) -> Tens
 
 
 def random_init(V: Tensor, R: int, seed: int = 0) -> tuple[Tensor, Tensor]:
-    """Uniform random W (K, R), H (R, N) scaled so that W H has the mean of V."""
+    """Uniform random W (K, R), H (R, N) scaled so that W H has the mean of V.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     K, N = V.shape
     g = torch.Generator().manual_seed(seed)
     scale = (float(V.mean()) / R) ** 0.5 * 2.0  # E[uniform(0, 2s)] = s and E[(WH)_kn] = R s²
@@ -148,6 +155,8 @@ def normalize_columns(W: Tensor, H: Tensor) -> tuple[Tensor, Tensor]:
     """ℓ¹-normalise the columns of W (K, R) and rescale the rows of H (R, N) so that W H is unchanged.
 
     Columns that are all zero are left as they are.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
     """
     norms = W.abs().sum(0)
     norms = torch.where(norms > 0, norms, torch.ones_like(norms))
@@ -198,7 +207,9 @@ def constraints_from_score(notes: Tensor, n_frames: int, sr: int = SR, n_fft: in
 def separation_mask(W: Tensor, H: Tensor, rows: Tensor | list[int], eps: float | None = None) -> Tensor:
     """Soft mask (K, N) in [0, 1]: the share of W H explained by the templates ``rows``.
 
-    Multiply the complex STFT by it and invert to hear those notes alone (chapter 2).
+    Multiply the complex STFT by it and invert to hear those notes alone.
+
+    Notebook: chapters/05_nonnegative_decomposition/02_score_informed.ipynb
     """
     check_nonnegative(W, "W (K, R)")
     check_nonnegative(H, "H (R, N)")
@@ -222,8 +233,11 @@ def nae_init(V: Tensor, W_C: Tensor, H_C: Tensor, seed: int = 0) -> tuple[Tensor
     W_E uniform random ≥ 0.
 
     Normalised templates put W_D's entries and W_E's on comparable scales, which the additive optimizers'
-    fixed step sizes need. W_E is then scaled by the least-squares factor c = ⟨V, W_D H'⟩ / ||W_D H'||²_F so that the first
-    reconstruction has the right loudness. Returns (W_E (R, K), W_D (K, R)) in V's dtype and device.
+    fixed step sizes need. W_E is then scaled by the least-squares factor c = ⟨V, W_D H'⟩ / ||W_D H'||²_F
+    so that the first reconstruction has the right loudness.
+    Returns (W_E (R, K), W_D (K, R)) in V's dtype and device.
+
+    Notebook: chapters/05_nonnegative_decomposition/03_nonnegative_autoencoders.ipynb
     """
     check_nonnegative(V, "V (K, N)")
     K, N = V.shape
@@ -351,6 +365,8 @@ def train_nae(V: Tensor, W_E: Tensor, W_D: Tensor, W_C: Tensor, H_C: Tensor, opt
 
     V (K, N), W_E (R, K), W_D (K, R), W_C (K, R), H_C (R, N); ``progress`` as in ``fit``.
     Returns the model and its history (``history["l1_error"]``: error before each iteration).
+
+    Notebook: chapters/05_nonnegative_decomposition/03_nonnegative_autoencoders.ipynb
     """
     check_nonnegative(V, "V (K, N)")
     K, N = V.shape

@@ -188,6 +188,8 @@ def synthesize(notes: Tensor, sr: int = SR, model: PianoModel = PianoModel(), se
     note (partials × samples, vectorised); a note is a prefix of that tone times the damper's release
     envelope, with a loudness that varies by ±3 dB from note to note (seeded by ``seed``, as are the
     partials' random phases).
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
     """
     check_notes(notes)
     rng = np.random.default_rng(seed)
@@ -289,6 +291,8 @@ def load(name: str, seconds: float | None = None, renderer: str = "synth", sr: i
 
     renderer: ``"synth"`` (:func:`synthesize`, always available), ``"fluidsynth"``
         (:func:`render_fluidsynth`, needs Debian packages) or ``"auto"`` (fluidsynth if installed).
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
     """
     if renderer not in ("synth", "fluidsynth", "auto"):
         raise ValueError(f"renderer must be 'synth', 'fluidsynth' or 'auto'; got {renderer!r}")
@@ -396,7 +400,10 @@ def istft(X: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
 
 
 def spectrogram(audio: Tensor, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
-    """Magnitude spectrogram V = |STFT| (K, N), nonnegative, same dtype as ``audio``."""
+    """Magnitude spectrogram V = |STFT| (K, N), nonnegative, same dtype as ``audio``.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     return stft(audio, n_fft, hop).abs()
 
 
