@@ -166,6 +166,7 @@ def test_release_refuses_a_notebook_that_breaks_the_convention(tmp_path, capsys)
     assert not (tmp_path / "c" / "release").exists()
 
 
+@pytest.mark.slow
 def test_grade_runs_kernels_in_the_chosen_budget_and_reports_odd_folders(tmp_path):
     """A small hand-made part graded in the "full" budget: its check only passes if the kernel sees it."""
     chapters = tmp_path / "chapters"
@@ -190,6 +191,24 @@ def test_grade_runs_kernels_in_the_chosen_budget_and_reports_odd_folders(tmp_pat
 
 # --------------------------------------------------------------------------------------------------
 # The whole cycle through nbgrader, per part: release, then grade one class in one call
+
+
+def _split_at_markers(source: str) -> tuple[list[str], set[str]]:
+    """Stripped lines between BEGIN/END SOLUTION markers, and the set of lines outside them."""
+    inside, outside, solving = [], set(), False
+    for line in (raw.strip() for raw in source.splitlines()):
+        if line in (asg.BEGIN, asg.END):
+            solving = line == asg.BEGIN
+        elif solving:
+            inside.append(line)
+        else:
+            outside.add(line)
+    return inside, outside
+
+
+def test_split_at_markers_keeps_lines_after_the_solution_outside():
+    inside, outside = _split_at_markers(f"def f(x):\n    {asg.BEGIN}\n    y = 2 * x\n    {asg.END}\n    return y")
+    assert inside == ["y = 2 * x"] and outside == {"def f(x):", "return y"}
 
 
 def _one_solved(source, released, exercise: asg.Exercise):
@@ -248,6 +267,7 @@ def _points(cycle, student, exercise):
     return row["status"], (float(row["points"]) if row["points"] else None), float(row["max_points"])
 
 
+@pytest.mark.slow
 def test_grade_command_succeeds_and_reports_every_submission(cycle):
     assert cycle["status"] == 0
     students = {s for s, _ in cycle["rows"]}
@@ -256,6 +276,7 @@ def test_grade_command_succeeds_and_reports_every_submission(cycle):
         assert student in cycle["table"]
 
 
+@pytest.mark.slow
 def test_source_notebook_scores_full_points(cycle):
     for ex in cycle["exercises"]:
         status, points, max_points = _points(cycle, "source", ex.label)
@@ -266,12 +287,14 @@ def test_source_notebook_scores_full_points(cycle):
                 f"{ex.label}: the solution scores {points}/{max_points} ({cycle['rows'][('source', ex.label)]['notes']})"
 
 
+@pytest.mark.slow
 def test_released_version_scores_zero_on_every_check(cycle):
     for ex in cycle["exercises"]:
         status, points, _ = _points(cycle, "unsolved", ex.label)
         assert (status, points) == ("graded", 0.0), f"{ex.label} gives {points} points to an unsolved notebook"
 
 
+@pytest.mark.slow
 def test_released_version_runs_up_to_the_first_unsolved_exercise(cycle):
     graded = asg.read_notebook(cycle["course"] / "autograded" / "unsolved" / cycle["part"] / asg.NOTEBOOK)
     errors = asg._errors(graded)
@@ -281,6 +304,7 @@ def test_released_version_runs_up_to_the_first_unsolved_exercise(cycle):
         f"the student version fails before its first exercise {first.label}: first error {errors[0]}"
 
 
+@pytest.mark.slow
 def test_released_version_holds_no_solution_text(cycle):
     released, source = cycle["released"], cycle["source"]
     text = nbformat.writes(released)
@@ -293,11 +317,9 @@ def test_released_version_holds_no_solution_text(cycle):
             continue
         student_cell = by_id[meta["grade_id"]]
         if cell.cell_type == "code":
-            lines = cell.source.splitlines()
-            inside = lines[lines.index(next(l for l in lines if l.strip() == asg.BEGIN)) + 1:]
-            outside = {l.strip() for l in lines if asg.BEGIN not in l} - {l.strip() for l in inside if l.strip()}
-            leaked = [l.strip() for l in inside if l.strip() and l.strip() != asg.END and l.strip() not in outside
-                      and l.strip() in {s.strip() for s in student_cell.source.splitlines()}]
+            inside, outside = _split_at_markers(cell.source)
+            left = {line.strip() for line in student_cell.source.splitlines()}
+            leaked = [line for line in inside if line and line not in outside and line in left]
             assert not leaked, f"{meta['grade_id']}: solution lines left in the release: {leaked}"
         else:
             body = [l for l in cell.source.splitlines() if len(l.strip()) > 20]
@@ -309,6 +331,7 @@ def test_released_version_holds_no_solution_text(cycle):
                 f"check {meta['grade_id']} is not locked in the release"
 
 
+@pytest.mark.slow
 def test_one_solved_exercise_scores_exactly_its_points(cycle):
     solved = cycle["first_code"]
     for ex in cycle["exercises"]:
@@ -317,6 +340,7 @@ def test_one_solved_exercise_scores_exactly_its_points(cycle):
         assert (status, points) == ("graded", expected), f"{ex.label}: {points}, expected {expected}"
 
 
+@pytest.mark.slow
 def test_malformed_submissions_are_reported_and_scored(cycle):
     total = cycle["rows"][("not-json", "TOTAL")]
     assert total["status"] == "not graded" and float(total["points"]) == 0.0
