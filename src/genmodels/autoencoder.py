@@ -58,8 +58,8 @@ class Autoencoder(train.Model):
         return self.encoder(check_images(x, "Autoencoder.encode"))
 
     def decode(self, z: Tensor) -> Tensor:
-        """Images x̂ = σ(d(z)) in [0, 1], shape (N, C, S, S)."""
-        return torch.sigmoid(self.decoder(z))
+        """Images x̂ = σ(d(z)) in [0, 1], shape (N, C, S, S), for codes z (N, latent_dim) on any device."""
+        return torch.sigmoid(self.decoder(z.to(self.decoder.head.weight.device)))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.decode(self.encode(x))

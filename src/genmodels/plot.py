@@ -67,7 +67,7 @@ def curves(source, keys: Sequence[str] | str, ax: Axes | None = None, smooth: in
             x = np.arange(len(y)) + smooth // 2
         else:
             x = np.arange(len(y))
-        ax.plot(x, y, label=key)
+        ax.plot(x, y, label=key, marker="." if len(y) <= 30 else None)  # short series stay visible
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel or (keys[0] if len(keys) == 1 else "value"))
     if logy:
