@@ -13,7 +13,9 @@ binary activation pattern δ(I; w) is constant, so p is piecewise Gaussian with 
 * :class:`GenerativeConvNet`: the multi-layer score, its top-down :meth:`~GenerativeConvNet.basis`
   B_{w,δ(I)} (the deconvolution of Eq. 16) and the learning step of Algorithm 1 that ``gm.train.fit`` runs,
   with persistent chains, contrastive divergence (chains start at the data) or short-run chains from noise;
-* :func:`center` / :func:`to_pixels`: between pixels in [0, 1] and the model's mean-subtracted images.
+* :func:`center` / :func:`to_pixels`: between pixels in [0, 1] and the model's mean-subtracted images;
+* :func:`cd_and_reconstruction_gradients`: the two sides of Proposition 3;
+* :func:`grid_2d` / :func:`plot_prototype_2d`: exact answers and pictures for two-pixel toy models.
 
 Shapes: images I are (N, C, H, W) for the ConvNet and (N, D) for the prototype model.
 
@@ -383,8 +385,8 @@ def cosine(a: Tensor, b: Tensor) -> float:
 def grid_2d(score_fn: ScoreFn, sigma: float = 1.0, lim: float = 4.0, n: int = 401) -> dict[str, Tensor]:
     """p(I) ∝ exp(f(I)) N(I; 0, σ²·1) for I ∈ R² on an n×n grid over [−lim, lim]², normalised numerically.
 
-    Returns ``points`` (n², 2), ``density`` (n², the normalised p at each point), ``log_z`` (log Z(w) by the
-    trapezoid-free Riemann sum; ``lim`` must cover the mass), ``mean`` (2,) and ``cov`` (2, 2).
+    Returns ``points`` (n², 2), ``density`` (n², the normalised p at each point), ``log_z`` (log Z(w) as a
+    Riemann sum over the grid; ``lim`` must cover the mass), ``mean`` (2,) and ``cov`` (2, 2).
 
     Notebook: chapters/03_generative_convnet/01_from_classifier_to_generator.ipynb
     """
