@@ -524,6 +524,9 @@ def grade(submissions: str | Path, course: str | Path | None = None, budget: str
                 continue
             exs = exercises(sources[part])
             result.scores = {ex.label: (0.0, ex.max_points) for ex in exs}
+            target = course / "submitted" / student / part
+            if target.exists():  # an earlier hand-in of this student is replaced, also by an unreadable one
+                shutil.rmtree(target)
             try:
                 nb = read_notebook(path)
             except (FileNotFoundError, ValueError) as err:
@@ -535,9 +538,6 @@ def grade(submissions: str | Path, course: str | Path | None = None, budget: str
                 result.notes.append(f"deleted graded cells restored and run: {', '.join(missing_checks)}")
             if missing_answers:
                 result.notes.append(f"deleted answer cells: {', '.join(missing_answers)}")
-            target = course / "submitted" / student / part
-            if target.exists():
-                shutil.rmtree(target)
             target.mkdir(parents=True)
             shutil.copy2(path, target / NOTEBOOK)
             start = time.perf_counter()
