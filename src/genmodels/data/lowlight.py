@@ -186,7 +186,7 @@ def _halves(short_side: int) -> tuple[list[Tensor], list[Tensor]]:
 
 def low_light(x: Tensor, generator: torch.Generator, exposure: tuple[float, float] = (0.04, 0.15)) -> Tensor:
     """Darken images x (N, 3, H, W) with random conditions: a quarter each uniform, sky, lamp and random fields,
-    exposure log-uniform in ``exposure``, full well log-uniform in [150, 1500] electrons, read noise 0.002–0.006."""
+    exposure log-uniform in ``exposure``, full well log-uniform in [300, 3000] electrons, read noise 0.002–0.006."""
     n, _, h, w = x.shape
     g = generator
     e = torch.exp(torch.empty(n).uniform_(math.log(exposure[0]), math.log(exposure[1]), generator=g))
@@ -197,7 +197,7 @@ def low_light(x: Tensor, generator: torch.Generator, exposure: tuple[float, floa
         idx = (which == k).nonzero().squeeze(1)
         if len(idx):
             light[idx] = illumination(kind, len(idx), h, w, e[idx], generator=g)
-    peak = float(torch.exp(torch.empty(1).uniform_(math.log(150.0), math.log(1500.0), generator=g)))
+    peak = float(torch.exp(torch.empty(1).uniform_(math.log(300.0), math.log(3000.0), generator=g)))
     read = float(torch.empty(1).uniform_(0.002, 0.006, generator=g))
     return darken(x, light, peak=peak, read_noise=read, generator=g)
 
@@ -219,7 +219,10 @@ def unpaired(n: int, size: int = 64, short_side: int = 192, seed: int = 0, folde
     else:
         low_half, normal_imgs = _halves(short_side)
         low = low_light(_random_crops(low_half, n, size, g), g)
-        source = "shipped photographs (scikit-image, scikit-learn, matplotlib), darkened by the camera model"
+        source = "shipped photographs (scikit-image, scikit-learn, matplotlib)"
+        normal = _random_crops(normal_imgs, n, size, g)
+        return (Images(low, None, f"low: one half of each of the {source}, darkened by the camera model"),
+                Images(normal, None, f"normal: the other halves of the {source}, as taken"))
     normal = _random_crops(normal_imgs, n, size, g)
     return Images(low, None, f"low: {source}"), Images(normal, None, f"normal: {source}")
 
@@ -251,11 +254,11 @@ CONDITIONS = {
 }
 
 
-def test_pairs(size: int = 256, photos: tuple[str, ...] = TEST_PHOTOS, conditions: tuple[str, ...] = tuple(CONDITIONS),
+def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, conditions: tuple[str, ...] = tuple(CONDITIONS),
                seed: int = 1) -> TestPairs:
     """Every held-out photograph (centre crop size×size) under every named condition of :data:`CONDITIONS`.
 
-    Full well 400 electrons and read noise 0.004 for all; the noise is seeded, so the set is reproducible.
+    Full well 1000 electrons and read noise 0.004 for all; the noise is seeded, so the set is reproducible.
     """
     if size % 8:
         raise ValueError(f"test size must be a multiple of 8; got {size}")
@@ -271,7 +274,7 @@ def test_pairs(size: int = 256, photos: tuple[str, ...] = TEST_PHOTOS, condition
         raise KeyError(f"unknown conditions {unknown}; available: {sorted(CONDITIONS)}")
     normal = torch.stack(clean).repeat(len(conditions), 1, 1, 1)
     lights = [illumination(CONDITIONS[c][0], len(photos), size, size, CONDITIONS[c][1], generator=g) for c in conditions]
-    low = darken(normal, torch.cat(lights), generator=g)
+    low = darken(normal, torch.cat(lights), peak=1000.0, generator=g)
     names = [f"{p} ({c})" for c in conditions for p in photos]
     return TestPairs(low, normal, names, "shipped photographs darkened by the camera model (held out from training)")
 
