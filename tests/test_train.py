@@ -143,3 +143,11 @@ class TwoOptimisers(gm.train.Model):
 def test_model_supplied_step_with_two_optimisers():
     h = gm.train.fit(TwoOptimisers(), _data(), epochs=3, batch_size=64, device="cpu")
     assert set(h.steps) == {"loss_a", "loss_b"} and h["loss_a"][-1] < h["loss_a"][0]
+
+
+def test_fit_trains_even_when_called_under_no_grad():
+    model = _model()
+    with torch.no_grad():
+        h = gm.train.fit(model, _data(), epochs=2, batch_size=64, device="cpu")
+        assert not torch.is_grad_enabled()  # the caller's mode is restored
+    assert h.epoch("mean_loss")[-1] < h.epoch("mean_loss")[0]

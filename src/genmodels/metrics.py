@@ -119,7 +119,6 @@ def _digits(split: str):
     return mnist(split)
 
 
-@torch.no_grad()
 def mnist_features(x: Tensor, batch_size: int = 1000) -> Tensor:
     """Classifier features (N, 64) of images x (N, 1, 28, 28) in [0, 1]."""
     from .data.base import check_images
@@ -127,9 +126,10 @@ def mnist_features(x: Tensor, batch_size: int = 1000) -> Tensor:
     check_images(x, "mnist_features")
     if x.shape[1:] != (1, 28, 28):
         raise ValueError(f"mnist_features: expected (N, 1, 28, 28) digits; got {tuple(x.shape)}")
-    clf = mnist_classifier()
+    clf = mnist_classifier()  # trains on first use: outside no_grad
     dev = next(clf.parameters()).device
-    return torch.cat([clf.features(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+    with torch.no_grad():
+        return torch.cat([clf.features(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
 
 
 def classifier_frechet(x: Tensor, y: Tensor) -> float:

@@ -303,6 +303,8 @@ def fit(
         bar = tqdm(total=(epochs - start_epoch) * steps_per_epoch, desc=type(model).__name__, leave=True)
 
     history.trained_now = True
+    grad_mode = torch.is_grad_enabled()
+    torch.set_grad_enabled(True)  # training needs gradients even when fit is called under torch.no_grad()
     try:
         for epoch in range(start_epoch, epochs):
             model.train()
@@ -359,6 +361,7 @@ def fit(
                     },
                 })
     finally:
+        torch.set_grad_enabled(grad_mode)
         if bar is not None:
             bar.close()
     model.eval()
