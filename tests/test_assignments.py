@@ -15,7 +15,6 @@ import csv
 import io
 import os
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
