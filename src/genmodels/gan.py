@@ -191,3 +191,18 @@ def fit_mnist(epochs: int, n_train: int | None = None, config: GANConfig = MNIST
     history = train.fit(model, mnist("train").x[:n_train], epochs=epochs, batch_size=64, seed=0,
                         callbacks=callbacks, name=name)
     return model, history
+
+
+def train_default() -> dict[str, float]:
+    """``python -m genmodels train gan``: the chapter's MNIST GAN at the current budget (shares its cache)."""
+    from . import metrics, runtime
+    from .data import mnist
+
+    epochs = runtime.by_budget({"smoke": 1, "default": 20, "full": 60})
+    model, history = fit_mnist(epochs, runtime.by_budget({"smoke": 512, "default": None, "full": None}))
+    real = mnist("test").x
+    fake = model.sample(len(real), generator=torch.Generator().manual_seed(0)).cpu()
+    return {"epochs": epochs, "train_seconds": round(history.seconds, 1),
+            "last_d_real": round(history.epochs[-1]["mean_d_real"], 3),
+            "last_d_fake": round(history.epochs[-1]["mean_d_fake"], 3),
+            "classifier_frechet_to_test": round(metrics.classifier_frechet(fake, real), 2)}

@@ -212,3 +212,15 @@ def fit_mnist(epochs: int, n_train: int | None = None, config: VAEConfig = MNIST
     model = VAE(config)
     history = train.fit(model, x_train, epochs=epochs, batch_size=128, val_data=x_test, seed=0, name=name)
     return model, history
+
+
+def train_default() -> dict[str, float]:
+    """``python -m genmodels train vae``: the chapter's 16-D MNIST VAE at the current budget (shares its cache)."""
+    from . import runtime
+    from .data import mnist
+
+    epochs = runtime.by_budget({"smoke": 1, "default": 15, "full": 50})
+    model, history = fit_mnist(epochs, runtime.by_budget({"smoke": 1000, "default": None, "full": None}))
+    test = train.evaluate(model, binarize(mnist("test").x).to(next(model.parameters()).device))
+    return {"epochs": epochs, "train_seconds": round(history.seconds, 1),
+            **{f"test_{k}": round(v, 3) for k, v in test.items()}}
