@@ -135,8 +135,12 @@ def test_bad_input_raises_clear_errors():
         sliced.normality_index(torch.randn(10, 3), "scwae", prior_sample=torch.randn(10, 3))
     with pytest.raises(ValueError, match="gamma must be a positive"):
         sliced.cw_1d(torch.randn(2, 5), gamma=0.0)
-    with pytest.raises(ValueError, match="C·H·W = 784"):
+    with pytest.raises(ValueError, match=r"shape \(N, 1, 28, 28\)"):
         sliced.SlicedAutoencoder().encode(torch.rand(2, 1, 27, 27))
+    with pytest.raises(ValueError, match="28×28 or 64×64"):
+        sliced.SlicedAutoencoder(sliced.SlicedConfig(arch="conv", image_shape=(3, 32, 32)))
+    with pytest.raises(ValueError, match="'mlp' or 'conv'"):
+        sliced.SlicedAutoencoder(sliced.SlicedConfig(arch="resnet"))
     with pytest.raises(ValueError, match="method must be one of"):
         sliced.SlicedAutoencoder(sliced.SlicedConfig(method="wae"))
 
@@ -162,3 +166,16 @@ def test_training_through_fit_lowers_the_loss(method):
     assert rec[-4:].mean() < 0.7 * rec[:4].mean()
     assert history["loss"][-4:].mean() < history["loss"][:4].mean()
     assert model.sample(5).shape == (5, 1, 28, 28)
+
+
+def test_conv_architecture_for_colour_faces_and_the_plain_autoencoder_baseline():
+    x = torch.rand(8, 3, 64, 64)
+    model = sliced.SlicedAutoencoder(sliced.SlicedConfig(method="scwae", arch="conv", image_shape=(3, 64, 64), width=8))
+    with torch.no_grad():
+        x_hat = model(x)
+    assert model.encode(x).shape == (8, 20) and x_hat.shape == x.shape
+    assert float(x_hat.min()) >= 0 and float(x_hat.max()) <= 1
+    out = model.loss(x)
+    assert set(out) == {"loss", "rec", "index"} and torch.isclose(out["loss"], out["rec"] + torch.log(out["index"]))
+    baseline = sliced.SlicedAutoencoder(sliced.SlicedConfig(method=None, hidden=(16,)))
+    assert set(baseline.loss(torch.rand(4, 1, 28, 28))) == {"loss", "rec"}

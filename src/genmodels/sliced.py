@@ -226,11 +226,18 @@ def normality_index(
 
 @dataclasses.dataclass
 class SlicedConfig:
-    """Hyper-parameters of :class:`SlicedAutoencoder` (the paper's MNIST model: ReLU MLPs, 20-D latent)."""
+    """Hyper-parameters of :class:`SlicedAutoencoder`.
 
-    method: str = "scfwae"
-    input_dim: int = 784
+    The defaults are the paper's MNIST model: ReLU MLPs (``arch="mlp"``, layer sizes ``hidden``), 20-D latent.
+    ``arch="conv"`` builds its CIFAR-10/CelebA-style model from ``gm.nets.ConvEncoder``/``ConvDecoder`` (square
+    28×28 or 64×64 images, ``width`` channels in the first layer).
+    """
+
+    method: str | None = "scfwae"
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    arch: str = "mlp"
     hidden: tuple[int, ...] = (256, 256)
+    width: int = 32
     latent_dim: int = 20
     n_projections: int = 100
     log_cost: bool = True
@@ -239,7 +246,7 @@ class SlicedConfig:
 
 
 class SlicedAutoencoder(train.Model):
-    r"""Feed-forward autoencoder for images (N, C, H, W) in [0, 1] with a sliced normality penalty on the codes.
+    r"""Autoencoder for images (N, C, H, W) in [0, 1] with a sliced normality penalty on the codes.
 
     cost = RecError + log(λ · d(z))  with ``log_cost=True`` (λ only adds the constant log λ), or
     cost = RecError + λ · d(z)  otherwise; RecError = mean over the batch of ‖x − D(E(x))‖².
@@ -255,24 +262,35 @@ class SlicedAutoencoder(train.Model):
         if config.lam <= 0:
             raise ValueError(f"SlicedConfig.lam must be positive; got {config.lam}")
         self.config = config
-        sizes = [config.input_dim, *config.hidden, config.latent_dim]
-        self.encoder = nets.mlp(sizes)
-        self.decoder = nets.mlp(sizes[::-1], out_activation=nn.Sigmoid())
+        self.image_shape = tuple(config.image_shape)
+        c, h, w = self.image_shape
+        if config.arch == "mlp":
+            sizes = [c * h * w, *config.hidden, config.latent_dim]
+            self.encoder = nets.mlp(sizes)
+            self.decoder = nets.mlp(sizes[::-1], out_activation=nn.Sigmoid())
+        elif config.arch == "conv":
+            if h != w or h not in (28, 64):
+                raise ValueError(f"SlicedConfig: arch='conv' needs square 28×28 or 64×64 images; got image_shape {self.image_shape}")
+            self.encoder = nets.ConvEncoder(config.latent_dim, c, h, config.width)
+            self.decoder = nets.ConvDecoder(config.latent_dim, c, h, config.width, out_activation=nn.Sigmoid())
+        else:
+            raise ValueError(f"SlicedConfig.arch must be 'mlp' or 'conv'; got {config.arch!r}")
 
     def encode(self, x: Tensor) -> Tensor:
         """Images (N, C, H, W) → codes (N, latent_dim)."""
-        if x.ndim != 4 or x[0].numel() != self.config.input_dim:
-            raise ValueError(f"SlicedAutoencoder: expected images (N, C, H, W) with C·H·W = {self.config.input_dim}; got {tuple(x.shape)}")
-        return self.encoder(x.flatten(1))
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape:
+            raise ValueError(f"SlicedAutoencoder: expected images of shape (N, {', '.join(map(str, self.image_shape))}); "
+                             f"got {tuple(x.shape)}")
+        return self.encoder(x.flatten(1) if self.config.arch == "mlp" else x)
 
-    def decode(self, z: Tensor, shape: tuple[int, ...] = (1, 28, 28)) -> Tensor:
-        """Codes (N, latent_dim) → images (N, *shape) in [0, 1]."""
+    def decode(self, z: Tensor) -> Tensor:
+        """Codes (N, latent_dim) → images (N, C, H, W) in [0, 1]."""
         if z.ndim != 2 or z.shape[1] != self.config.latent_dim:
             raise ValueError(f"SlicedAutoencoder: expected codes of shape (N, {self.config.latent_dim}); got {tuple(z.shape)}")
-        return self.decoder(z).view(-1, *shape)
+        return self.decoder(z).view(-1, *self.image_shape)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.decode(self.encode(x), tuple(x.shape[1:]))
+        return self.decode(self.encode(x))
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -283,7 +301,7 @@ class SlicedAutoencoder(train.Model):
     def loss(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
         x = batch if isinstance(batch, Tensor) else batch[0]
         z = self.encode(x)
-        rec = ((self.decode(z, tuple(x.shape[1:])) - x) ** 2).flatten(1).sum(1).mean()
+        rec = ((self.decode(z) - x) ** 2).flatten(1).sum(1).mean()
         c = self.config
         if c.method is None:
             return {"loss": rec, "rec": rec}
