@@ -179,3 +179,14 @@ def test_conv_architecture_for_colour_faces_and_the_plain_autoencoder_baseline()
     assert set(out) == {"loss", "rec", "index"} and torch.isclose(out["loss"], out["rec"] + torch.log(out["index"]))
     baseline = sliced.SlicedAutoencoder(sliced.SlicedConfig(method=None, hidden=(16,)))
     assert set(baseline.loss(torch.rand(4, 1, 28, 28))) == {"loss", "rec"}
+
+
+def test_sorting_path_gives_the_same_values_and_gradients_as_torch_sort():
+    y = torch.randn(7, 33, generator=torch.Generator().manual_seed(16), requires_grad=True)
+    w = torch.arange(33.0)
+    (sliced._sort_rows(y) * w).sum().backward()
+    ours = y.grad.clone()
+    y.grad = None
+    (torch.sort(y, dim=-1).values * w).sum().backward()
+    torch.testing.assert_close(ours, y.grad)
+    torch.testing.assert_close(sliced._sort_rows(y.detach().half()), torch.sort(y.detach().half(), dim=-1).values)
