@@ -85,18 +85,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating repetitions; medians are reported")
     args = parser.parse_args()
     device = gm.runtime.device()
     x = gm.data.mnist("train").x
     images = (x[:, 0] * 255).round().to(torch.uint8).numpy()
-    print(f"device {device}, {torch.get_num_threads()} threads, {len(x)} images, batch {args.batch_size}, {args.epochs} epochs")
+    print(f"device {device}, {torch.get_num_threads()} threads, {len(x)} images, batch {args.batch_size}, "
+          f"{args.epochs} epochs, median of {args.rounds} alternating rounds")
     print(f"{'model':<18}{'plain DataLoader (s)':>22}{'gm.train.fit (s)':>18}{'plain / fit':>13}")
     for name, make in (("conv autoencoder", lambda: Autoencoder(AutoencoderConfig())),
                        ("MLP autoencoder", lambda: MLPAutoencoder())):
-        torch.manual_seed(0)
-        t_plain = plain_loop(make(), images, args.epochs, args.batch_size, device)
-        torch.manual_seed(0)
-        t_fit = ours(make(), x, args.epochs, args.batch_size, device)
+        plain, fitted = [], []
+        for _ in range(args.rounds):  # alternate, so a slow spell of the machine hits both sides
+            torch.manual_seed(0)
+            plain.append(plain_loop(make(), images, args.epochs, args.batch_size, device))
+            torch.manual_seed(0)
+            fitted.append(ours(make(), x, args.epochs, args.batch_size, device))
+        t_plain, t_fit = float(np.median(plain)), float(np.median(fitted))
         print(f"{name:<18}{t_plain:>22.2f}{t_fit:>18.2f}{t_plain / t_fit:>12.2f}×")
 
 
