@@ -52,7 +52,7 @@ def check_images(x: Tensor, what: str = "images") -> Tensor:
     if not isinstance(x, Tensor) or x.ndim != 4 or not x.is_floating_point():
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{what}: expected a float tensor of shape (N, C, H, W); got {shape}")
-    lo, hi = float(x.min()), float(x.max())
+    lo, hi = float(x.detach().min()), float(x.detach().max())
     if lo < 0.0 or hi > 1.0:
         raise ValueError(f"{what}: expected values in [0, 1]; got range [{lo:.3g}, {hi:.3g}]")
     return x
