@@ -4,9 +4,13 @@
   whose penultimate layer gives a feature space that exists offline (:func:`classifier_frechet`),
   since Inception weights cannot be downloaded everywhere.
 
-Parts add their metrics at the end of this file (Mardia's tests, PSNR/SSIM/NIQE ...).
+* :func:`mardia`: Mardia's skewness and kurtosis of latent codes against N(0, I) (Part 2).
+* :func:`psnr`, :func:`ssim`, :func:`niqe`: full-reference and no-reference image quality (Part 4).
+* :func:`hog_features`, :func:`hog_frechet`: a hand-made feature space for faces (Part 1).
 
-Notebook: chapters/00_foundations/01_autoencoders.ipynb
+Notebooks: chapters/00_foundations/01_autoencoders.ipynb (Fréchet), chapters/02_sliced_autoencoders/
+03_training_on_mnist.ipynb (Mardia), chapters/04_lowlight_enhancement/04_experiments.ipynb (image quality),
+chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb (HOG).
 """
 from __future__ import annotations
 
