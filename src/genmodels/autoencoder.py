@@ -69,11 +69,9 @@ class Autoencoder(train.Model):
         rec = reconstruction_loss(self.decoder(self.encoder(x)), x, self.config.likelihood).mean()
         return {"loss": rec}
 
-    @torch.no_grad()
     def encode_all(self, x: Tensor, batch_size: int = 1000) -> Tensor:
         """Codes of many images, batched, returned on the CPU."""
-        dev = next(self.parameters()).device
-        return torch.cat([self.encode(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+        return train.apply_batched(self.encode, x, next(self.parameters()).device, batch_size)
 
 
 def train_default(budget_epochs: dict[str, int] | None = None) -> dict[str, float]:

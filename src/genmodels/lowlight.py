@@ -413,13 +413,13 @@ class EnhancerGAN(train.Model):
         m = 2**self.config.depth
         h, w = x.shape[2:]
         ph, pw = (-h) % m, (-w) % m
-        dev = next(self.parameters()).device
-        out = []
-        for i in range(0, len(x), batch_size):
-            xb = F.pad(x[i:i + batch_size].to(dev), (0, pw, 0, ph), mode="reflect") if ph or pw else x[i:i + batch_size].to(dev)
-            out.append(self(xb)[:, :, :h, :w].cpu())
+
+        def padded(xb: Tensor) -> Tensor:
+            return self(F.pad(xb, (0, pw, 0, ph), mode="reflect") if ph or pw else xb)[:, :, :h, :w]
+
+        out = train.apply_batched(padded, x, next(self.parameters()).device, batch_size)
         self.train(was)
-        return torch.cat(out)
+        return out
 
 
 def enhance_all(methods: Mapping[str, Callable[[Tensor], Tensor]], low: Tensor) -> dict[str, Tensor]:

@@ -131,9 +131,7 @@ def mnist_features(x: Tensor, batch_size: int = 1000) -> Tensor:
     if x.shape[1:] != (1, 28, 28):
         raise ValueError(f"mnist_features: expected (N, 1, 28, 28) digits; got {tuple(x.shape)}")
     clf = mnist_classifier()  # trains on first use: outside no_grad
-    dev = next(clf.parameters()).device
-    with torch.no_grad():
-        return torch.cat([clf.features(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+    return train.apply_batched(clf.features, x, next(clf.parameters()).device, batch_size)
 
 
 def classifier_frechet(x: Tensor, y: Tensor) -> float:

@@ -197,8 +197,7 @@ def _read(path: Path) -> dict[str, Any]:
     return payload
 
 
-def _check_same(path: Path, payload: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
-    saved = payload["describe"]
+def _check_same(path: Path, saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
     diffs = _mismatch(saved, wanted)
     if diffs:
         raise CheckpointMismatchError(
@@ -215,7 +214,7 @@ def load(model: nn.Module, path: str | Path) -> History:
     payload = _read(path)
     saved = payload["describe"]
     wanted = {"model": _describe(model, {})["model"], "config": _config_dict(model)}
-    _check_same(path, {"describe": {"model": saved["model"], "config": saved["config"]}}, wanted)
+    _check_same(path, {"model": saved["model"], "config": saved["config"]}, wanted)
     model.load_state_dict(payload["state"])
     return History(**payload["history"], checkpoint=str(path))
 
@@ -277,7 +276,7 @@ def fit(
 
     if path is not None and path.exists() and not retrain:
         payload = _read(path)
-        _check_same(path, payload, wanted)
+        _check_same(path, payload["describe"], wanted)
         model.load_state_dict(payload["state"])
         for key, opt in optimizers.items():
             opt.load_state_dict(payload["optimizers"][key])
@@ -382,6 +381,12 @@ def evaluate(model: Model, data: Batch, batch_size: int = 512) -> dict[str, floa
         count += m
     model.train(was_training)
     return {k: v / count for k, v in totals.items()}
+
+
+@torch.no_grad()
+def apply_batched(fn: Callable[[Tensor], Tensor], x: Tensor, device: torch.device, batch_size: int = 1000) -> Tensor:
+    """``fn`` over ``x`` in batches moved to ``device``; results concatenated on the CPU (for data larger than a batch)."""
+    return torch.cat([fn(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
 
 
 def every(n: int, callback: Callback) -> Callback:
