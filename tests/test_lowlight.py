@@ -29,6 +29,31 @@ def test_darken_is_poisson_photon_counting():
     assert counts.var().item() == pytest.approx(lam, rel=0.05)  # Poisson: variance = mean
 
 
+def test_darken_keeps_chromaticity_and_takes_one_full_well_per_image():
+    # noise-free and unsaturated, the camera model only scales: every pixel keeps its chromaticity
+    x = torch.rand(2, 3, 16, 16) * 0.9 + 0.05
+    light = torch.rand(2, 1, 16, 16) * 0.2 + 0.01
+    y = D.darken(x, light, peak=1e12, read_noise=0.0, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(L.chromaticity(y, eps=0), L.chromaticity(x, eps=0), atol=1e-4)
+    assert (y < x).all()
+    # per-image full wells: the low one is visibly noisier
+    flat = torch.full((2, 3, 32, 32), 0.5)
+    y = D.darken(flat, torch.full((2, 1, 32, 32), 0.1), peak=torch.tensor([100.0, 1e6]), read_noise=0.0,
+                 generator=torch.Generator().manual_seed(0))
+    assert y[0].std() > 10 * y[1].std()
+
+
+def test_shuffle_channels_permutes_each_image():
+    x = torch.rand(64, 3, 4, 4)
+    y = D.shuffle_channels(x, torch.Generator().manual_seed(0))
+    assert torch.equal(y.sort(1).values, x.sort(1).values)           # the same three values at every pixel
+    same = [(y[i] == x[i][p]).all().item() for i in range(64) for p in ([0, 1, 2],)]
+    assert 0 < sum(same) < 64                                        # some, not all, kept their order
+    for i in range(64):                                              # one order per image, not per pixel
+        order = [int((y[i, c] == x[i]).all((1, 2)).nonzero()[0]) for c in range(3)]
+        assert sorted(order) == [0, 1, 2]
+
+
 def test_darken_refuses_bad_light():
     with pytest.raises(ValueError, match="light must have shape"):
         D.darken(torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8))
@@ -265,6 +290,21 @@ def test_lsgan_losses_at_constant_discriminators():
     assert gm.gan.lsgan_g_loss(zero).item() == 0.5
 
 
+def test_colour_loss_sees_casts_not_brightness():
+    x = torch.rand(3, 3, 32, 32) * 0.3
+    assert L.colour_loss(x, x).item() == 0.0
+    assert L.colour_loss(x, 2.5 * x).item() < 2e-3                  # a gain: only the ε of the chromaticity
+    warm = (x * torch.tensor([1.3, 1.0, 0.7]).view(1, 3, 1, 1)).clamp(max=1)
+    # a global cast: per block, sum_c |κ_c(warm) − κ_c(x)|, computed here by hand in NumPy
+    bx = x.reshape(3, 3, 8, 4, 8, 4).mean((3, 5)).numpy()
+    bw = warm.reshape(3, 3, 8, 4, 8, 4).mean((3, 5)).numpy()
+    want = np.abs(bw / (bw.sum(1, keepdims=True) + 1e-3) - bx / (bx.sum(1, keepdims=True) + 1e-3)).sum(1).mean()
+    assert L.colour_loss(x, warm).item() == pytest.approx(want, rel=1e-5)
+    assert want > 0.05
+    with pytest.raises(ValueError, match="same shape"):
+        L.colour_loss(x, x[:, :, :16])
+
+
 def _gan(attention="full"):
     cfg = L.EnhancerConfig(attention=attention, width=4, depth=3, d_width=8, lr=1e-3)
     return L.EnhancerGAN(cfg, phi=L.OrientedEnergy())
@@ -278,6 +318,13 @@ def test_enhancer_output_stays_in_range_and_attention_modes():
     y = model(x)
     assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
     assert torch.equal(_gan("none").attention(x), torch.ones(2, 1, 32, 32))
+    # with the correction switched off, the output is a pure brightening: same chromaticity, never darker
+    plain = _gan()
+    plain.config.rho = 0.0
+    z = plain(x)
+    assert (z >= x - 1e-6).all()
+    bright = x.amax(1) > 0.05
+    assert torch.allclose(L.chromaticity(z, 0).permute(0, 2, 3, 1)[bright], L.chromaticity(x, 0).permute(0, 2, 3, 1)[bright], atol=1e-5)
     assert model.config.phi == "OrientedEnergy"
     with pytest.raises(ValueError, match="attention must be one of"):
         _gan("half")
@@ -288,7 +335,7 @@ def test_enhancer_trains_through_fit():
     low, normal = D.unpaired(32, size=32, short_side=96, seed=1)
     model = _gan()
     history = gm.train.fit(model, (low.x, normal.x), epochs=6, batch_size=16, seed=0, progress=False)
-    assert set(history.steps) == {"d_loss", "g_adv", "perceptual", "g_loss"}
+    assert set(history.steps) == {"d_loss", "g_adv", "perceptual", "colour", "brightness", "g_loss"}
     d = history["d_loss"]
     assert np.isfinite(d).all() and len(d) == 12
     assert d[-4:].mean() < d[:2].mean()  # the discriminators learn to tell the brightness apart

@@ -10,7 +10,9 @@ r"""Unpaired low-light enhancement with a feature-guided attention GAN (Guo et a
   :func:`perceptual_loss` — eq. (lowlight-perceptual).
   Notebook: chapters/04_lowlight_enhancement/03_attention.ipynb
 * :class:`EnhancerGAN` — the U-Net generator with the attention map multiplied into every level and the
-  output, two PatchGAN discriminators (full and half resolution), least-squares losses from :mod:`genmodels.gan`.
+  output (a brightening curve plus a bounded correction, eq. (lowlight-output)), two PatchGAN discriminators
+  (full and half resolution), least-squares losses from :mod:`genmodels.gan`, and our colour-consistency
+  (:func:`colour_loss`) and brightness-matching terms.
   Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
 """
 from __future__ import annotations
@@ -316,6 +318,25 @@ def perceptual_loss(phi: nn.Module, x: Tensor, y: Tensor, normalize: bool = True
     return (fx - fy).pow(2).mean()
 
 
+def chromaticity(x: Tensor, eps: float = 1e-3) -> Tensor:
+    r"""Chromaticity :math:`x_c / \sum_{c'} x_{c'}` (N, 3, H, W) of RGB images x; ``eps`` keeps black pixels finite."""
+    return x / (x.sum(1, keepdim=True) + eps)
+
+
+def colour_loss(x: Tensor, y: Tensor, block: int = 4) -> Tensor:
+    r"""Eq. (lowlight-colour): :math:`\frac1{|B|}\sum_{b}\|\kappa(\bar y_b)-\kappa(\bar x_b)\|_1`, the L1 distance between
+    the chromaticities κ of block means (``block``×``block`` average pooling) of the input x and the output y.
+
+    Under achromatic illumination the camera model keeps every pixel's chromaticity (chapter 03), so the
+    enhanced image should have the input's; block means average away the chroma noise of dark pixels.
+    """
+    if x.shape != y.shape:
+        raise ValueError(f"colour_loss: x and y must have the same shape; got {tuple(x.shape)}, {tuple(y.shape)}")
+    _check_rgb(x, "colour_loss")
+    px, py = F.avg_pool2d(x, block), F.avg_pool2d(y, block)
+    return (chromaticity(py) - chromaticity(px)).abs().sum(1).mean()
+
+
 # --------------------------------------------------------------------------------------------------
 # The GAN
 # --------------------------------------------------------------------------------------------------
@@ -330,12 +351,17 @@ class EnhancerConfig:
     attention: str = "full"      # full | no_feature | no_gray | none (plain U-Net GAN)
     gamma: float = 4.0           # curvature of the feature term in eq. (lowlight-attention)
     alpha: float = 1.0           # weight of the perceptual loss in eq. (lowlight-objective)
+    beta: float = 2.0            # weight of the colour-consistency loss (ours, not the paper's; chapter 02)
     width: int = 16              # U-Net width at full resolution
     depth: int = 3               # U-Net levels
     batch_norm: bool = False     # the paper's U-Net blocks have batch norm; off by default (see chapter 02)
     d_width: int = 32            # discriminator width
     lr: float = 1e-4
     betas: tuple[float, float] = (0.5, 0.999)
+    smooth: int = 8              # the brightening map a is averaged over smooth×smooth blocks (light varies slowly)
+    rho: float = 0.25            # bound of the residual correction in eq. (lowlight-output)
+    tau: float = 1e-3            # weight of the penalty on G's pre-sigmoid/tanh outputs (keeps them alive)
+    eta: float = 2.0             # weight of brightness matching: |mean gray(ŷ) − mean gray(y)| per batch
     phi: str = "oriented"        # which φ: the description's first word (set by the constructor)
 
 
@@ -343,10 +369,14 @@ class EnhancerGAN(train.Model):
     r"""Generator ŷ = G(x) and discriminators D₁ (full resolution), D₂ (half resolution).
 
     G: a :class:`~genmodels.nets.UNet` on the concatenation [x, x_a] (N, 4, H, W) whose every level is
-    multiplied by the resized attention map x_a; its output r ∈ (−1, 1) (tanh), also multiplied by x_a, is a
-    bounded residual: :math:`\hat y = x + x_a\circ(r^+(1-x) - r^-x)`, which stays in [0, 1] by construction.
+    multiplied by the resized attention map x_a. Its 4 output channels are a brightening map a ∈ (0, 1)
+    (block-averaged, sigmoid) and a correction r ∈ (−ρ, ρ)³ (tanh): the value channel is raised to
+    V + x_a a (1 − V) with hue and saturation kept (:func:`on_value`), giving z, then
+    :math:`\hat y = z + x_a\circ(r^+(1-z) - r^-z)`; ŷ stays in [0, 1] by construction.
     Training: one LSGAN step for both discriminators, then one for G on
-    :math:`\sum_k \mathcal L_G(D_k) + \alpha\,\mathcal L_{per}`.
+    eq. (lowlight-objective), :math:`\sum_k \mathcal L_G(D_k) + \alpha\,\mathcal L_{per} + \beta\,\mathcal L_{col}
+    + \eta\,\mathcal L_{light}`, plus τ times the mean square of G's raw outputs (which keeps sigmoid and tanh
+    out of their flat tails).
     """
 
     def __init__(self, config: EnhancerConfig = EnhancerConfig(), phi: nn.Module | None = None):
@@ -357,7 +387,7 @@ class EnhancerGAN(train.Model):
         config = dataclasses.replace(config, phi=phi.description.split(":")[0].split(" ")[0])
         self.config = config
         self.__dict__["phi"] = phi  # not a submodule: frozen, not trained, not saved in checkpoints
-        self.G = nets.UNet(4, 3, width=config.width, depth=config.depth, norm=config.batch_norm, upsample="bilinear")
+        self.G = nets.UNet(4, 4, width=config.width, depth=config.depth, norm=config.batch_norm, upsample="bilinear")
         self.D = nn.ModuleList([nets.PatchDiscriminator(3, config.d_width, 3) for _ in range(2)])
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -379,11 +409,20 @@ class EnhancerGAN(train.Model):
             return phi(x)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Enhanced images ŷ (N, 3, H, W) in [0, 1] of low-light x (N, 3, H, W) in [0, 1], H, W multiples of 2^depth."""
+        """Eq. (lowlight-output): enhanced images ŷ (N, 3, H, W) in [0, 1] of low-light x (N, 3, H, W) in [0, 1],
+        H and W multiples of 2^depth and of ``smooth``."""
         _check_rgb(x, "EnhancerGAN")
+        return self._output(x)[0]
+
+    def _output(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(ŷ, G's raw 4-channel output t before the sigmoid and tanh)."""
         xa = self.attention(x)
-        r = torch.tanh(self.G(torch.cat([x, xa], 1), gate=xa))
-        return x + xa * (r.clamp(min=0) * (1 - x) - (-r).clamp(min=0) * x)
+        out = self.G(torch.cat([x, xa], 1), gate=xa)
+        a = torch.sigmoid(F.interpolate(F.avg_pool2d(out[:, :1], self.config.smooth), size=x.shape[2:],
+                                        mode="bilinear", align_corners=False))
+        z = on_value(x, lambda v: v + xa * a * (1 - v))   # brighten V toward 1, keeping every pixel's chromaticity
+        r = self.config.rho * torch.tanh(out[:, 1:])
+        return z + xa * (r.clamp(min=0) * (1 - z) - (-r).clamp(min=0) * z), out
 
     def discriminate(self, y: Tensor) -> list[Tensor]:
         """Patch scores of D₁ on y and of D₂ on y average-pooled by 2, each flattened to (N·patches,)."""
@@ -391,26 +430,29 @@ class EnhancerGAN(train.Model):
 
     def training_step(self, batch, optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, Tensor]:
         x, y = batch
-        fake = self(x)
+        fake, t = self._output(x)
         d_loss = sum(gan.lsgan_d_loss(r, f) for r, f in zip(self.discriminate(y), self.discriminate(fake.detach())))
         optimizers["d"].zero_grad(set_to_none=True)
         d_loss.backward()
         optimizers["d"].step()
         g_adv = sum(gan.lsgan_g_loss(f) for f in self.discriminate(fake))
         per = perceptual_loss(self.phi.to(x.device), x, fake)
-        g_loss = g_adv + self.config.alpha * per
+        col = colour_loss(x, fake) if self.config.beta else torch.zeros((), device=x.device)
+        light = (gray(fake).mean() - gray(y).mean()).abs()
+        g_loss = (g_adv + self.config.alpha * per + self.config.beta * col + self.config.eta * light
+                  + self.config.tau * t.pow(2).mean())
         optimizers["g"].zero_grad(set_to_none=True)
         g_loss.backward()
         optimizers["g"].step()
-        return {"d_loss": d_loss.detach(), "g_adv": g_adv.detach(), "perceptual": per.detach(), "g_loss": g_loss.detach()}
+        return {"d_loss": d_loss.detach(), "g_adv": g_adv.detach(), "perceptual": per.detach(), "colour": col.detach(), "brightness": light.detach(), "g_loss": g_loss.detach()}
 
     @torch.no_grad()
     def enhance(self, x: Tensor, batch_size: int = 8) -> Tensor:
-        """Enhance images of any size (N, 3, H, W): reflect-pad to a multiple of 2^depth, run in eval mode, crop."""
+        """Enhance images of any size (N, 3, H, W): reflect-pad to a multiple of 2^depth and ``smooth``, run in eval mode, crop."""
         _check_rgb(x, "enhance")
         was = self.training
         self.eval()
-        m = 2**self.config.depth
+        m = math.lcm(2**self.config.depth, self.config.smooth)
         h, w = x.shape[2:]
         ph, pw = (-h) % m, (-w) % m
 
@@ -466,7 +508,7 @@ def format_table(table: Mapping[str, Mapping[str, float]]) -> str:
 TRAINING = {
     "smoke": {"crops": 64, "size": 48, "epochs": 1, "batch_size": 16, "width": 8, "d_width": 16, "lr": 5e-4,
               "test_photos": ("rocket",), "test_size": 384},
-    "default": {"crops": 1536, "size": 48, "epochs": 5, "batch_size": 16, "width": 8, "d_width": 16, "lr": 5e-4,
+    "default": {"crops": 1536, "size": 48, "epochs": 10, "batch_size": 16, "width": 16, "d_width": 16, "lr": 5e-4,
                 "test_photos": ("astronaut", "rocket", "china"), "test_size": 384},
     "full": {"crops": 16000, "size": 256, "epochs": 100, "batch_size": 16, "width": 32, "d_width": 64, "lr": 1e-4,
              "test_photos": ("astronaut", "rocket", "china"), "test_size": 384},

@@ -13,6 +13,8 @@ scikit-learn, matplotlib), darkened by a documented physical camera model (:func
 Because we darken normal photographs ourselves, the held-out test images have ground truth, so
 PSNR/SSIM can be reported beside the no-reference NIQE. Training is unpaired: low-light crops and
 normal-light crops come from *different halves* of the training photographs, never the same pixels.
+By default both domains' colour channels are shuffled per crop (:func:`shuffle_channels`), so that the
+discriminator cannot learn the colour balance of five photographs.
 
 Real data, when the reader has it (``gm.runtime.data_dir()/"lowlight"`` or a path they pass):
 EnlightenGAN's unpaired set (``trainA/`` low, ``trainB/`` normal), LOL (``our485/low``, ``our485/high``,
@@ -124,23 +126,26 @@ def illumination(kind: str, n: int, h: int, w: int, exposure: Tensor | float = 0
     return e * field
 
 
-def darken(x: Tensor, light: Tensor, peak: float = 400.0, read_noise: float = 0.004, gamma: float = 2.2,
-           generator: torch.Generator | None = None) -> Tensor:
+def darken(x: Tensor, light: Tensor, peak: float | Tensor = 400.0, read_noise: float | Tensor = 0.004,
+           gamma: float = 2.2, generator: torch.Generator | None = None) -> Tensor:
     r"""Render normal-light images x (N, C, H, W) in [0, 1] as taken under illumination ``light`` (N, 1, H, W).
 
     :math:`y = \min\!\big(1, \mathrm{Poisson}(k\,x^{\gamma} L)/k + \sigma_r\,\varepsilon\big)_+^{1/\gamma}`
-    with k = ``peak`` photo-electrons at full well and ε ~ N(0, 1). The result is in [0, 1]: the lower
+    with k = ``peak`` photo-electrons at full well and ε ~ N(0, 1); ``peak`` and ``read_noise`` are numbers or
+    one value per image, (N,). The result is in [0, 1]: the lower
     bound is the sensor's black level, the upper its saturation (both part of the model, not a repair).
     """
     check_images(x, "darken: x")
     if light.ndim != 4 or light.shape[1] != 1 or light.shape[0] != x.shape[0] or light.shape[2:] != x.shape[2:]:
         raise ValueError(f"darken: light must have shape {(x.shape[0], 1, *x.shape[2:])}; got {tuple(light.shape)}")
-    if (light < 0).any() or peak <= 0 or read_noise < 0:
+    peak = torch.as_tensor(peak, dtype=torch.float64).reshape(-1, 1, 1, 1)
+    read_noise = torch.as_tensor(read_noise, dtype=torch.float32).reshape(-1, 1, 1, 1)
+    if (light < 0).any() or (peak <= 0).any() or (read_noise < 0).any():
         raise ValueError("darken: need light ≥ 0, peak > 0 and read_noise ≥ 0")
     signal = x.pow(gamma) * light
     # NumPy's Poisson sampler is ~10× faster than torch's on the CPU; it is seeded from ``generator``
     rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=generator)))
-    electrons = torch.from_numpy(rng.poisson(peak * signal.double().numpy()).astype(np.float32)) / peak
+    electrons = torch.from_numpy((rng.poisson((peak * signal.double()).numpy()) / peak.numpy()).astype(np.float32))
     noisy = electrons + read_noise * torch.randn(x.shape, generator=generator)
     return noisy.clamp(0.0, 1.0).pow(1.0 / gamma)
 
@@ -184,9 +189,16 @@ def _halves(short_side: int) -> tuple[list[Tensor], list[Tensor]]:
     return low, normal
 
 
+FULL_WELL = (1000.0, 10000.0)
+"""Range of the training images' full well (electrons), log-uniform; phone sensors hold a few thousand."""
+TEST_FULL_WELL = 3000.0
+"""Full well of the held-out test images."""
+
+
 def low_light(x: Tensor, generator: torch.Generator, exposure: tuple[float, float] = (0.04, 0.15)) -> Tensor:
-    """Darken images x (N, 3, H, W) with random conditions: a quarter each uniform, sky, lamp and random fields,
-    exposure log-uniform in ``exposure``, full well log-uniform in [300, 3000] electrons, read noise 0.002–0.006."""
+    """Darken images x (N, 3, H, W) with random conditions, drawn per image: a quarter each uniform, sky, lamp and
+    random fields, exposure log-uniform in ``exposure``, full well log-uniform in :data:`FULL_WELL`, read noise
+    uniform in [0.002, 0.006]."""
     n, _, h, w = x.shape
     g = generator
     e = torch.exp(torch.empty(n).uniform_(math.log(exposure[0]), math.log(exposure[1]), generator=g))
@@ -197,34 +209,49 @@ def low_light(x: Tensor, generator: torch.Generator, exposure: tuple[float, floa
         idx = (which == k).nonzero().squeeze(1)
         if len(idx):
             light[idx] = illumination(kind, len(idx), h, w, e[idx], generator=g)
-    peak = float(torch.exp(torch.empty(1).uniform_(math.log(300.0), math.log(3000.0), generator=g)))
-    read = float(torch.empty(1).uniform_(0.002, 0.006, generator=g))
+    peak = torch.exp(torch.empty(n).uniform_(math.log(FULL_WELL[0]), math.log(FULL_WELL[1]), generator=g))
+    read = torch.empty(n).uniform_(0.002, 0.006, generator=g)
     return darken(x, light, peak=peak, read_noise=read, generator=g)
 
 
-def unpaired(n: int, size: int = 64, short_side: int = 192, seed: int = 0, folder: str | Path | None = None) -> tuple[Images, Images]:
+def shuffle_channels(x: Tensor, generator: torch.Generator) -> Tensor:
+    """Each image of x (N, 3, H, W) with its colour channels in one of the 6 orders, drawn uniformly.
+
+    Five photographs are a biased sample of colour balance (mostly warm: a ginger cat, coffee, a red motorcycle);
+    with shuffled channels every colour cast is as likely as its opposites, so a discriminator cannot learn one.
+    """
+    perms = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
+    order = perms[torch.randint(6, (x.shape[0],), generator=generator)]          # (N, 3)
+    return torch.gather(x, 1, order[:, :, None, None].expand_as(x))
+
+
+def unpaired(n: int, size: int = 64, short_side: int = 192, seed: int = 0, folder: str | Path | None = None,
+             shuffle: bool = True) -> tuple[Images, Images]:
     """Unpaired training sets (low, normal), each ``n`` crops (n, 3, size, size) in [0, 1].
 
     With ``folder`` (or an EnlightenGAN-style ``data_dir()/lowlight`` holding ``trainA``/``trainB``) the crops
     come from the reader's real photographs; otherwise low-light crops are darkened (:func:`low_light`) from one
-    half of each shipped training photograph and normal-light crops come from the other half.
+    half of each shipped training photograph and normal-light crops come from the other half. With ``shuffle``
+    each crop's colour channels are put in a random order (:func:`shuffle_channels`).
     """
     g = torch.Generator().manual_seed(seed)
     root = Path(folder) if folder is not None else runtime.data_dir() / "lowlight"
     if folder is not None or (root / "trainA").is_dir():
-        low_imgs = load_folder(root / "trainA", short_side=short_side)
-        normal_imgs = load_folder(root / "trainB", short_side=short_side)
-        source = f"folder {root} (trainA low, trainB normal)"
-        low = _random_crops(low_imgs, n, size, g)
+        source = f"folder {root}"
+        low = _random_crops(load_folder(root / "trainA", short_side=short_side), n, size, g)
+        normal = _random_crops(load_folder(root / "trainB", short_side=short_side), n, size, g)
+        low_source, normal_source = f"low: {source}/trainA", f"normal: {source}/trainB"
     else:
         low_half, normal_imgs = _halves(short_side)
         low = low_light(_random_crops(low_half, n, size, g), g)
-        source = "shipped photographs (scikit-image, scikit-learn, matplotlib)"
         normal = _random_crops(normal_imgs, n, size, g)
-        return (Images(low, None, f"low: one half of each of the {source}, darkened by the camera model"),
-                Images(normal, None, f"normal: the other halves of the {source}, as taken"))
-    normal = _random_crops(normal_imgs, n, size, g)
-    return Images(low, None, f"low: {source}"), Images(normal, None, f"normal: {source}")
+        source = "shipped photographs (scikit-image, scikit-learn, matplotlib)"
+        low_source = f"low: one half of each of the {source}, darkened by the camera model"
+        normal_source = f"normal: the other halves of the {source}, as taken"
+    if shuffle:
+        low, normal = shuffle_channels(low, g), shuffle_channels(normal, g)
+        low_source, normal_source = low_source + "; colour channels shuffled", normal_source + "; colour channels shuffled"
+    return Images(low, None, low_source), Images(normal, None, normal_source)
 
 
 @dataclasses.dataclass
@@ -258,7 +285,7 @@ def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, condition
                seed: int = 1) -> TestPairs:
     """Every held-out photograph (centre crop size×size) under every named condition of :data:`CONDITIONS`.
 
-    Full well 1000 electrons and read noise 0.004 for all; the noise is seeded, so the set is reproducible.
+    Full well :data:`TEST_FULL_WELL` electrons and read noise 0.004 for all; the noise is seeded, so the set is reproducible.
     """
     if size % 8:
         raise ValueError(f"test size must be a multiple of 8; got {size}")
@@ -274,7 +301,7 @@ def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, condition
         raise KeyError(f"unknown conditions {unknown}; available: {sorted(CONDITIONS)}")
     normal = torch.stack(clean).repeat(len(conditions), 1, 1, 1)
     lights = [illumination(CONDITIONS[c][0], len(photos), size, size, CONDITIONS[c][1], generator=g) for c in conditions]
-    low = darken(normal, torch.cat(lights), peak=1000.0, generator=g)
+    low = darken(normal, torch.cat(lights), peak=TEST_FULL_WELL, generator=g)
     names = [f"{p} ({c})" for c in conditions for p in photos]
     return TestPairs(low, normal, names, "shipped photographs darkened by the camera model (held out from training)")
 
