@@ -323,11 +323,20 @@ def chromaticity(x: Tensor, eps: float = 1e-3) -> Tensor:
     return x / (x.sum(1, keepdim=True) + eps)
 
 
+def colour_error(y: Tensor, truth: Tensor, floor: float = 0.15) -> float:
+    """Mean L1 distance between the chromaticities of y and truth (N, 3, H, W), over the pixels whose channel sum
+    exceeds ``floor`` in both images (nearly black pixels have no reliable colour). 0 is right."""
+    if y.shape != truth.shape:
+        raise ValueError(f"colour_error: y and truth must have the same shape; got {tuple(y.shape)}, {tuple(truth.shape)}")
+    ok = (y.sum(1) > floor) & (truth.sum(1) > floor)
+    return (chromaticity(y, 0.0) - chromaticity(truth, 0.0)).abs().sum(1)[ok].mean().item()
+
+
 def colour_loss(x: Tensor, y: Tensor, block: int = 4) -> Tensor:
-    r"""Eq. (lowlight-colour): :math:`\frac1{|B|}\sum_{b}\|\kappa(\bar y_b)-\kappa(\bar x_b)\|_1`, the L1 distance between
+    r"""The colour-consistency term of eq. (lowlight-objective): :math:`\frac1{|B|}\sum_{b}\|\kappa(\bar y_b)-\kappa(\bar x_b)\|_1`, the L1 distance between
     the chromaticities κ of block means (``block``×``block`` average pooling) of the input x and the output y.
 
-    Under achromatic illumination the camera model keeps every pixel's chromaticity (chapter 03), so the
+    Under achromatic illumination the camera model keeps every pixel's chromaticity (chapter 02), so the
     enhanced image should have the input's; block means average away the chroma noise of dark pixels.
     """
     if x.shape != y.shape:
@@ -411,11 +420,11 @@ class EnhancerGAN(train.Model):
     def forward(self, x: Tensor) -> Tensor:
         """Eq. (lowlight-output): enhanced images ŷ (N, 3, H, W) in [0, 1] of low-light x (N, 3, H, W) in [0, 1],
         H and W multiples of 2^depth and of ``smooth``."""
-        _check_rgb(x, "EnhancerGAN")
         return self._output(x)[0]
 
     def _output(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(ŷ, G's raw 4-channel output t before the sigmoid and tanh)."""
+        _check_rgb(x, "EnhancerGAN")
         xa = self.attention(x)
         out = self.G(torch.cat([x, xa], 1), gate=xa)
         a = torch.sigmoid(F.interpolate(F.avg_pool2d(out[:, :1], self.config.smooth), size=x.shape[2:],
@@ -437,7 +446,7 @@ class EnhancerGAN(train.Model):
         optimizers["d"].step()
         g_adv = sum(gan.lsgan_g_loss(f) for f in self.discriminate(fake))
         per = perceptual_loss(self.phi.to(x.device), x, fake)
-        col = colour_loss(x, fake) if self.config.beta else torch.zeros((), device=x.device)
+        col = colour_loss(x, fake)
         light = (gray(fake).mean() - gray(y).mean()).abs()
         g_loss = (g_adv + self.config.alpha * per + self.config.beta * col + self.config.eta * light
                   + self.config.tau * t.pow(2).mean())
