@@ -1,6 +1,8 @@
 """Part 4: data model, baselines, feature network, attention map, U-Net/PatchGAN shapes and the GAN."""
 import numpy as np
+import ot
 import pytest
+import scipy.ndimage
 import scipy.sparse
 import scipy.sparse.linalg
 import skimage.exposure
@@ -332,17 +334,65 @@ def test_enhancer_output_stays_in_range_and_attention_modes():
     y = model(x)
     assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
     assert torch.equal(_gan("none").attention(x), torch.ones(2, 1, 32, 32))
-    # with the correction switched off, the output is a pure brightening: same chromaticity, never darker
+    # with the correction and the blend switched off, the output is a pure brightening: same chromaticity, and
+    # the value channel is raised by at least x_a a_min (1 - V), the floor of the brightening map
     plain = _gan()
-    plain.config.rho = 0.0
+    plain.config.rho, plain.config.denoise = 0.0, False
     z = plain(x)
+    v, v_out, xa = x.amax(1, keepdim=True), z.amax(1, keepdim=True), plain.attention(x)
+    assert (v_out >= v + xa * plain.config.a_min * (1 - v) - 1e-6).all()
     assert (z >= x - 1e-6).all()
     bright = x.amax(1) > 0.05
     assert torch.allclose(L.chromaticity(z, 0).permute(0, 2, 3, 1)[bright], L.chromaticity(x, 0).permute(0, 2, 3, 1)[bright], atol=1e-5)
+    assert _gan().maps(x)["w"].mean() > 0.7  # a fresh generator starts from the smoothed image (BLEND_START_LOGIT)
+    parts = model.maps(x)
+    assert set(parts) == {"x_a", "a", "w", "r"}
+    assert parts["a"].min() >= model.config.a_min - 1e-6 and parts["a"].max() <= 1
+    assert parts["w"].min() >= 0 and parts["w"].max() <= 1 and parts["r"].abs().max() <= model.config.rho
     assert model.config.phi == "OrientedEnergy"
     with pytest.raises(ValueError, match="attention must be one of"):
         _gan("half")
+    with pytest.raises(ValueError, match="floor of the brightening map"):
+        L.EnhancerGAN(L.EnhancerConfig(a_min=1.0), phi=L.OrientedEnergy())
     assert model.enhance(torch.rand(1, 3, 30, 37)).shape == (1, 3, 30, 37)
+
+
+def test_tent_mean_is_the_9x9_tent_and_divides_noise_by_625_over_85():
+    k1 = np.array([1, 2, 3, 4, 5, 4, 3, 2, 1]) / 25
+    x = torch.rand(1, 1, 40, 40, dtype=torch.float64)
+    ref = scipy.ndimage.convolve(x[0, 0].numpy(), np.outer(k1, k1), mode="constant")
+    np.testing.assert_allclose(L.tent_mean(x)[0, 0, 4:-4, 4:-4].numpy(), ref[4:-4, 4:-4], rtol=1e-12)
+    assert (k1**2).sum() == pytest.approx(85 / 625)
+    noise = torch.randn(1, 3, 512, 512, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert L.tent_mean(noise)[..., 8:-8, 8:-8].std().item() == pytest.approx(85 / 625, rel=0.03)
+    flat = torch.full((1, 3, 16, 16), 0.3)  # a local mean: constants stay, also at the border
+    assert torch.allclose(L.tent_mean(flat), flat)
+
+
+def test_brightness_loss_is_w2_of_block_brightness():
+    g = torch.Generator().manual_seed(0)
+    y_hat, y = torch.rand(3, 3, 32, 32, generator=g) * 0.5, torch.rand(3, 3, 32, 32, generator=g)
+    u = torch.nn.functional.avg_pool2d(L.gray(y_hat), 8).flatten().double().numpy()
+    v = torch.nn.functional.avg_pool2d(L.gray(y), 8).flatten().double().numpy()
+    w2 = np.sqrt(ot.emd2(ot.unif(len(u)), ot.unif(len(v)), (u[:, None] - v[None, :]) ** 2))  # optimal transport, no sorting
+    got = L.brightness_loss(y_hat, y, 8).item()
+    assert got == pytest.approx(w2, rel=1e-5)
+    assert got >= abs(u.mean() - v.mean()) - 1e-7   # the old mean-matching term is a lower bound
+    assert L.brightness_loss(y, y).item() < 1e-5
+    with pytest.raises(ValueError, match="same shape"):
+        L.brightness_loss(y_hat, y[:1])
+
+
+def test_train_enhancer_is_reproducible_whatever_ran_before(tmp_path, monkeypatch):
+    sizes = {"crops": 16, "size": 32, "epochs": 1, "batch_size": 16, "width": 4, "d_width": 8, "lr": 1e-3}
+    states = []
+    for k in range(2):
+        monkeypatch.setenv("GENMODELS_CACHE", str(tmp_path / f"cache{k}"))  # no cache hit: both runs train
+        torch.manual_seed(100 + k)                                         # a caller's different RNG state
+        model, history = L.train_enhancer("full", sizes, phi=L.OrientedEnergy())
+        assert history.trained_now
+        states.append(model.state_dict())
+    assert all(torch.equal(states[0][key], states[1][key]) for key in states[0])
 
 
 def test_enhancer_trains_through_fit():

@@ -10,9 +10,10 @@ r"""Unpaired low-light enhancement with a feature-guided attention GAN (Guo et a
   :func:`perceptual_loss` — eq. (lowlight-perceptual).
   Notebook: chapters/04_lowlight_enhancement/03_attention.ipynb
 * :class:`EnhancerGAN` — the U-Net generator with the attention map multiplied into every level and the
-  output (a brightening curve plus a bounded correction, eq. (lowlight-output)), two PatchGAN discriminators
-  (full and half resolution), least-squares losses from :mod:`genmodels.gan`, and our colour-consistency
-  (:func:`colour_loss`) and brightness-matching terms.
+  output (a floored brightening curve, a learned blend toward the :func:`tent_mean`, and a bounded correction,
+  eq. (lowlight-output)), two PatchGAN discriminators (full and half resolution), least-squares losses from
+  :mod:`genmodels.gan`, and our colour-consistency (:func:`colour_loss`) and brightness-matching
+  (:func:`brightness_loss`, a 1-D Wasserstein distance from :mod:`genmodels.sliced`) terms.
   Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import gan, nets, train
+from . import gan, nets, sliced, train
 from .data.base import check_images
 
 LUMA = (0.299, 0.587, 0.114)
@@ -346,6 +347,30 @@ def colour_loss(x: Tensor, y: Tensor, block: int = 4) -> Tensor:
     return (chromaticity(py) - chromaticity(px)).abs().sum(1).mean()
 
 
+def brightness_loss(y_hat: Tensor, y: Tensor, block: int = 8) -> Tensor:
+    r"""The brightness-matching term of eq. (lowlight-objective): :math:`W_2` between the empirical distributions
+    of the mean gray levels of the ``block``×``block`` blocks of two equally shaped batches (N, 3, H, W).
+
+    In one dimension :math:`W_2^2` is the mean squared difference of the sorted samples
+    (:func:`genmodels.sliced.sw_1d`); it is at least the squared difference of the means (chapter 02).
+    """
+    if y_hat.shape != y.shape:
+        raise ValueError(f"brightness_loss: y_hat and y must have the same shape; got {tuple(y_hat.shape)}, {tuple(y.shape)}")
+    u, v = (F.avg_pool2d(gray(t), block).reshape(1, -1) for t in (y_hat, y))
+    return sliced.sw_1d(u, v)[0].add(1e-12).sqrt()
+
+
+def tent_mean(z: Tensor) -> Tensor:
+    r"""Local mean of images z (N, C, H, W) under the separable 9×9 tent kernel: two passes of a 5×5 box filter
+    (near the border each box averages only the pixels inside the image). Per axis the weights are
+    (1, 2, 3, 4, 5, 4, 3, 2, 1)/25, so independent noise of standard deviation s comes out with s·85/625 ≈ s/7.35
+    (eq. (lowlight-tent))."""
+    def box(t: Tensor) -> Tensor:
+        return F.avg_pool2d(t, 5, 1, 2, count_include_pad=False)
+
+    return box(box(z))
+
+
 # --------------------------------------------------------------------------------------------------
 # The GAN
 # --------------------------------------------------------------------------------------------------
@@ -367,21 +392,30 @@ class EnhancerConfig:
     d_width: int = 32            # discriminator width
     lr: float = 1e-4
     betas: tuple[float, float] = (0.5, 0.999)
-    smooth: int = 8              # the brightening map a is averaged over smooth×smooth blocks (light varies slowly)
+    smooth: int = 8              # a is averaged over smooth×smooth blocks (light varies slowly); also the blocks of L_light
+    a_min: float = 0.3           # floor of the brightening map: a ∈ (a_min, 1) (chapter 02: no region is left black)
+    denoise: bool = True         # the learned blend toward the tent mean in eq. (lowlight-output)
     rho: float = 0.25            # bound of the residual correction in eq. (lowlight-output)
-    tau: float = 1e-3            # weight of the penalty on G's pre-sigmoid/tanh outputs (keeps them alive)
-    eta: float = 2.0             # weight of brightness matching: |mean gray(ŷ) − mean gray(y)| per batch
+    tau: float = 1e-2            # weight of the penalty on G's raw outputs (keeps the sigmoids and tanh responsive)
+    eta: float = 2.0             # weight of brightness matching: W2 of block brightness, ŷ against y (brightness_loss)
     phi: str = "oriented"        # which φ: the description's first word (set by the constructor)
+
+
+BLEND_START_LOGIT = 2.0
+"""Initial bias of the blend channel t₅: training starts from w ≈ σ(2) ≈ 0.88, the smoothed image, and learns where
+detail must come back (as an LSTM's forget gate starts open)."""
 
 
 class EnhancerGAN(train.Model):
     r"""Generator ŷ = G(x) and discriminators D₁ (full resolution), D₂ (half resolution).
 
     G: a :class:`~genmodels.nets.UNet` on the concatenation [x, x_a] (N, 4, H, W) whose every level is
-    multiplied by the resized attention map x_a. Its 4 output channels are a brightening map a ∈ (0, 1)
-    (block-averaged, sigmoid) and a correction r ∈ (−ρ, ρ)³ (tanh): the value channel is raised to
-    V + x_a a (1 − V) with hue and saturation kept (:func:`on_value`), giving z, then
-    :math:`\hat y = z + x_a\circ(r^+(1-z) - r^-z)`; ŷ stays in [0, 1] by construction.
+    multiplied by the resized attention map x_a. Its 5 output channels are a brightening map a ∈ (a_min, 1)
+    (block-averaged, sigmoid), a correction r ∈ (−ρ, ρ)³ (tanh) and a blend weight w ∈ (0, 1) (sigmoid): the
+    value channel is raised to V + x_a a (1 − V) with hue and saturation kept (:func:`on_value`), giving z;
+    :math:`\tilde z = z + w\,(\bar z - z)` moves it toward its :func:`tent_mean` :math:`\bar z` (w = 0 when
+    ``denoise`` is off); then :math:`\hat y = \tilde z + x_a\circ(r^+(1-\tilde z) - r^-\tilde z)`. ŷ stays in
+    [0, 1] by construction.
     Training: one LSGAN step for both discriminators, then one for G on
     eq. (lowlight-objective), :math:`\sum_k \mathcal L_G(D_k) + \alpha\,\mathcal L_{per} + \beta\,\mathcal L_{col}
     + \eta\,\mathcal L_{light}`, plus τ times the mean square of G's raw outputs (which keeps sigmoid and tanh
@@ -392,11 +426,15 @@ class EnhancerGAN(train.Model):
         super().__init__()
         if config.attention not in ATTENTION_MODES:
             raise ValueError(f"attention must be one of {ATTENTION_MODES}; got {config.attention!r}")
+        if not 0 <= config.a_min < 1:
+            raise ValueError(f"a_min, the floor of the brightening map, must lie in [0, 1); got {config.a_min}")
         phi = phi if phi is not None else feature_extractor()
         config = dataclasses.replace(config, phi=phi.description.split(":")[0].split(" ")[0])
         self.config = config
         self.__dict__["phi"] = phi  # not a submodule: frozen, not trained, not saved in checkpoints
-        self.G = nets.UNet(4, 4, width=config.width, depth=config.depth, norm=config.batch_norm, upsample="bilinear")
+        self.G = nets.UNet(4, 5, width=config.width, depth=config.depth, norm=config.batch_norm, upsample="bilinear")
+        with torch.no_grad():
+            self.G.head.bias[4] = BLEND_START_LOGIT
         self.D = nn.ModuleList([nets.PatchDiscriminator(3, config.d_width, 3) for _ in range(2)])
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -422,16 +460,25 @@ class EnhancerGAN(train.Model):
         H and W multiples of 2^depth and of ``smooth``."""
         return self._output(x)[0]
 
-    def _output(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """(ŷ, G's raw 4-channel output t before the sigmoid and tanh)."""
+    @torch.no_grad()
+    def maps(self, x: Tensor) -> dict[str, Tensor]:
+        """The parts of eq. (lowlight-output) for images x (N, 3, H, W): ``x_a``, ``a``, ``w`` (N, 1, H, W) and ``r`` (N, 3, H, W)."""
+        return self._output(x)[2]
+
+    def _output(self, x: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        """(ŷ, G's raw 5-channel output t before the sigmoids and tanh, the parts named in :meth:`maps`)."""
         _check_rgb(x, "EnhancerGAN")
+        c = self.config
         xa = self.attention(x)
-        out = self.G(torch.cat([x, xa], 1), gate=xa)
-        a = torch.sigmoid(F.interpolate(F.avg_pool2d(out[:, :1], self.config.smooth), size=x.shape[2:],
-                                        mode="bilinear", align_corners=False))
+        t = self.G(torch.cat([x, xa], 1), gate=xa)
+        a_blocks = c.a_min + (1 - c.a_min) * torch.sigmoid(F.avg_pool2d(t[:, :1], c.smooth))
+        a = F.interpolate(a_blocks, size=x.shape[2:], mode="bilinear", align_corners=False)
         z = on_value(x, lambda v: v + xa * a * (1 - v))   # brighten V toward 1, keeping every pixel's chromaticity
-        r = self.config.rho * torch.tanh(out[:, 1:])
-        return z + xa * (r.clamp(min=0) * (1 - z) - (-r).clamp(min=0) * z), out
+        w = torch.sigmoid(t[:, 4:5]) if c.denoise else torch.zeros_like(a)
+        z = z + w * (tent_mean(z) - z)                     # a convex blend of z and a local mean of z: still in [0, 1]
+        r = c.rho * torch.tanh(t[:, 1:4])
+        y_hat = z + xa * (r.clamp(min=0) * (1 - z) - (-r).clamp(min=0) * z)
+        return y_hat, t, {"x_a": xa, "a": a, "w": w, "r": r}
 
     def discriminate(self, y: Tensor) -> list[Tensor]:
         """Patch scores of D₁ on y and of D₂ on y average-pooled by 2, each flattened to (N·patches,)."""
@@ -439,7 +486,7 @@ class EnhancerGAN(train.Model):
 
     def training_step(self, batch, optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, Tensor]:
         x, y = batch
-        fake, t = self._output(x)
+        fake, t, _ = self._output(x)
         d_loss = sum(gan.lsgan_d_loss(r, f) for r, f in zip(self.discriminate(y), self.discriminate(fake.detach())))
         optimizers["d"].zero_grad(set_to_none=True)
         d_loss.backward()
@@ -447,7 +494,7 @@ class EnhancerGAN(train.Model):
         g_adv = sum(gan.lsgan_g_loss(f) for f in self.discriminate(fake))
         per = perceptual_loss(self.phi.to(x.device), x, fake)
         col = colour_loss(x, fake)
-        light = (gray(fake).mean() - gray(y).mean()).abs()
+        light = brightness_loss(fake, y, self.config.smooth)
         g_loss = (g_adv + self.config.alpha * per + self.config.beta * col + self.config.eta * light
                   + self.config.tau * t.pow(2).mean())
         optimizers["g"].zero_grad(set_to_none=True)
@@ -534,6 +581,7 @@ def train_enhancer(attention: str, sizes: Mapping, phi: nn.Module | None = None,
 
     low, normal = data.unpaired(sizes["crops"], size=sizes["size"], seed=0)
     cfg = EnhancerConfig(attention=attention, width=sizes["width"], d_width=sizes["d_width"], lr=sizes["lr"], **config)
+    torch.manual_seed(0)  # the initial weights, so that whichever chapter trains a run first gets the same one
     model = EnhancerGAN(cfg, phi=phi)
     history = train.fit(model, (low.x, normal.x), epochs=sizes["epochs"], batch_size=sizes["batch_size"], seed=0,
                         name=f"lowlight-{attention}")
