@@ -474,8 +474,11 @@ class EnhancerGAN(train.Model):
         a_blocks = c.a_min + (1 - c.a_min) * torch.sigmoid(F.avg_pool2d(t[:, :1], c.smooth))
         a = F.interpolate(a_blocks, size=x.shape[2:], mode="bilinear", align_corners=False)
         z = on_value(x, lambda v: v + xa * a * (1 - v))   # brighten V toward 1, keeping every pixel's chromaticity
-        w = torch.sigmoid(t[:, 4:5]) if c.denoise else torch.zeros_like(a)
-        z = z + w * (tent_mean(z) - z)                     # a convex blend of z and a local mean of z: still in [0, 1]
+        if c.denoise:
+            w = torch.sigmoid(t[:, 4:5])
+            z = z + w * (tent_mean(z) - z)                 # a convex blend of z and a local mean of z: still in [0, 1]
+        else:
+            w = torch.zeros_like(a)
         r = c.rho * torch.tanh(t[:, 1:4])
         y_hat = z + xa * (r.clamp(min=0) * (1 - z) - (-r).clamp(min=0) * z)
         return y_hat, t, {"x_a": xa, "a": a, "w": w, "r": r}
