@@ -54,3 +54,116 @@ def test_sources_lists_every_family():
     sources = gm.data.sources()
     assert "mnist" in sources
     assert all(isinstance(v, str) and v for v in sources.values())
+
+
+# --- the reader's folders: used when named, refused when wrong, never silently swapped (issue 20) ---
+
+def _write_idx(path, array, magic, gz):
+    import gzip as _gzip
+
+    import numpy as np
+
+    header = np.array([magic, *array.shape], dtype=">i4").tobytes()
+    payload = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    if gz:
+        with _gzip.open(f"{path}.gz", "wb") as f:
+            f.write(payload)
+    else:
+        path.write_bytes(payload)
+
+
+def _mnist_folder(root, n_train=30, n_test=10, gz=True):
+    """A small MNIST in torchvision's layout, as downloaded (gzipped idx files) or extracted."""
+    import numpy as np
+
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)), 2051, gz)
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10, 2049, gz)
+    return raw
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_mnist_reads_a_readers_folder_gzipped_or_not(tmp_path, gz):
+    import gzip as _gzip
+
+    import numpy as np
+
+    raw = _mnist_folder(tmp_path, gz=gz)
+    train, test = gm.data.mnist("train", root=tmp_path), gm.data.mnist("test", root=tmp_path)
+    assert train.x.shape == (30, 1, 28, 28) and test.x.shape == (10, 1, 28, 28)
+    assert str(raw) in train.source and "embedded" not in train.source
+    name = raw / ("train-images-idx3-ubyte" + (".gz" if gz else ""))
+    data = (_gzip.open(name).read() if gz else name.read_bytes())[16:]
+    expected = np.frombuffer(data, dtype=np.uint8).reshape(30, 28, 28) / 255.0
+    assert np.allclose(train.x[:, 0].numpy(), expected)
+    assert train.y.tolist() == [i % 10 for i in range(30)]
+
+
+def test_mnist_default_folder_from_environment_and_info_counts(tmp_path, monkeypatch):
+    _mnist_folder(tmp_path, n_train=120, n_test=20)
+    monkeypatch.setenv("GENMODELS_DATA", str(tmp_path))
+    assert len(gm.data.mnist("train")) == 120
+    line = gm.data.digits.sources()["mnist"]
+    assert "120 train + 20 test" in line and "70,000" not in line
+
+
+def test_mnist_one_level_too_deep_is_refused_with_a_hint(tmp_path):
+    raw = _mnist_folder(tmp_path)
+    with pytest.raises(DataFolderError, match="directly") as err:
+        gm.data.mnist("train", root=raw)
+    assert f"root={tmp_path}" in str(err.value)
+
+
+def test_mnist_explicit_empty_folder_is_refused_not_replaced(tmp_path):
+    with pytest.raises(DataFolderError, match="no MNIST idx files") as err:
+        gm.data.mnist("train", root=tmp_path)
+    assert "empty" in str(err.value) and "MNIST/raw" in str(err.value)
+
+
+def test_mnist_partial_folder_names_missing_files(tmp_path):
+    raw = _mnist_folder(tmp_path)
+    (raw / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataFolderError, match="missing t10k-labels-idx1-ubyte"):
+        gm.data.mnist("train", root=tmp_path)
+
+
+def test_mnist_mislaid_folder_under_the_data_dir_is_refused(tmp_path, monkeypatch):
+    _mnist_folder(tmp_path / "downloads")
+    monkeypatch.setenv("GENMODELS_DATA", str(tmp_path))
+    with pytest.raises(DataFolderError, match="not where it belongs"):
+        gm.data.mnist("train")
+
+
+def test_misspelt_data_folder_is_an_error_not_created(tmp_path, monkeypatch):
+    wrong = tmp_path / "genmodles-data"
+    monkeypatch.setenv("GENMODELS_DATA", str(wrong))
+    with pytest.raises(DataFolderError, match="not a folder"):
+        gm.data.mnist("train")
+    assert not wrong.exists()
+    assert gm.runtime.summary()["data"].startswith("ERROR")
+
+
+def test_data_folder_without_mnist_falls_back_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENMODELS_DATA", str(tmp_path))
+    ds = gm.data.mnist("train")
+    assert "embedded" in ds.source
+    assert "embedded" in gm.data.digits.sources()["mnist"]
+
+
+def test_faces_named_folder_is_refused_not_swapped_for_lfw(tmp_path):
+    with pytest.raises(DataFolderError, match="does not exist"):
+        gm.data.faces.load("auto", root=tmp_path / "missing")
+    (tmp_path / "celeba").mkdir()
+    with pytest.raises(DataFolderError):
+        gm.data.faces.load("auto", root=tmp_path / "celeba")
+
+
+def test_tests_never_see_the_readers_data_folder():
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ["GENMODELS_DATA"])
+    assert folder != Path.home() / "genmodels-data" and folder.is_dir()

@@ -14,8 +14,7 @@ import torch
 from torch import Tensor
 
 
-class DataFolderError(FileNotFoundError):
-    """A data folder the reader pointed to is missing, empty or laid out differently than expected."""
+from ..runtime import DataFolderError  # noqa: F401  (defined there: runtime.data_dir raises it too)
 
 
 class OfflineError(ConnectionError):

@@ -113,27 +113,26 @@ def celeba(root: str | Path | None = None, size: int = 64, limit: int | None = N
 
 def load(source: str = "auto", size: int | None = None, **kwargs) -> Images:
     """Faces: ``"lfw"`` (offline, 28×28 by default), ``"celeba"`` (folder, 64×64 by default) or ``"auto"``
-    (CelebA if its folder holds images, else LFW)."""
+    (CelebA when a folder was given with ``root=`` or ``data_dir()/celeba`` exists, else LFW).
+
+    A folder that was named or exists is read or refused with :class:`DataFolderError`, never swapped
+    for the LFW faces: only when there is no CelebA folder at all does ``"auto"`` use LFW.
+    """
     if source not in ("auto", "lfw", "celeba"):
         raise ValueError(f"source must be 'auto', 'lfw' or 'celeba'; got {source!r}")
     if source == "auto":
-        source = "celeba" if _celeba_present(kwargs.get("root")) else "lfw"
+        named = kwargs.get("root") is not None
+        source = "celeba" if named or _celeba_folder(None).exists() else "lfw"
     if source == "lfw":
         return lfw(size or 28)
     return celeba(size=size or 64, **kwargs)
 
 
-def _celeba_present(root: str | Path | None = None) -> bool:
-    try:
-        _celeba_files(_celeba_folder(root))
-        return True
-    except DataFolderError:
-        return False
-
-
 def sources() -> dict[str, str]:
-    return {
-        "lfw-faces": f"embedded: 100 real 25×25 LFW faces from {LFW_SOURCE}",
-        "celeba": f"folder {_celeba_folder(None)}" if _celeba_present() else
-                  f"absent (put {CELEBA_LAYOUT} under {_celeba_folder(None)})",
-    }
+    try:
+        folder = _celeba_folder(None)
+        celeba_line = (f"folder {folder}: {len(_celeba_files(folder)):,} images" if folder.exists() else
+                       f"absent (put {CELEBA_LAYOUT} under {folder})")
+    except DataFolderError as err:
+        celeba_line = f"ERROR: {err}"
+    return {"lfw-faces": f"embedded: 100 real 25×25 LFW faces from {LFW_SOURCE}", "celeba": celeba_line}
