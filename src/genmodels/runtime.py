@@ -155,6 +155,10 @@ def randperm(n: int, generator: torch.Generator | None = None, device: torch.dev
     return x if device is None else x.to(device)
 
 
+class DataFolderError(FileNotFoundError):
+    """A data folder the reader pointed to is missing, empty or laid out differently than expected."""
+
+
 def _folder(env: str, default: Path) -> Path:
     path = Path(os.environ.get(env, default)).expanduser()
     path.mkdir(parents=True, exist_ok=True)
@@ -167,8 +171,20 @@ def cache_dir() -> Path:
 
 
 def data_dir() -> Path:
-    """Full data sets the reader provides or downloads: ``GENMODELS_DATA`` or ``~/genmodels-data``."""
-    return _folder("GENMODELS_DATA", Path.home() / "genmodels-data")
+    """Full data sets the reader provides or downloads: ``GENMODELS_DATA`` or ``~/genmodels-data``.
+
+    Never created here: a loader looks for its own subfolder inside it (``MNIST/raw``, ``celeba`` ...)
+    and falls back to the embedded data only when that subfolder is absent. A ``GENMODELS_DATA`` that
+    names no existing folder (a typo) raises :class:`DataFolderError` instead of being ignored.
+    """
+    raw = os.environ.get("GENMODELS_DATA", "").strip()
+    if not raw:
+        return Path.home() / "genmodels-data"
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise DataFolderError(f"GENMODELS_DATA={raw!r} is not a folder; create it (with the data sets inside, "
+                              "see book/how-to-run.md) or unset GENMODELS_DATA to use the embedded data")
+    return path
 
 
 def summary() -> dict[str, str]:
@@ -184,5 +200,13 @@ def summary() -> dict[str, str]:
         "device": name,
         "threads": str(torch.get_num_threads()),
         "cache": str(cache_dir()),
-        "data": str(data_dir()),
+        "data": _data_summary(),
     }
+
+
+def _data_summary() -> str:
+    try:
+        path = data_dir()
+    except DataFolderError as err:
+        return f"ERROR: {err}"
+    return str(path) if path.is_dir() else f"{path} (absent: the embedded data sets are used)"
