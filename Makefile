@@ -30,14 +30,14 @@ unit: install
 notebooks: install
 	$(BIN)/python -m pytest chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
 
+# Each budget builds into its own folder and re-executes every notebook (book/build.sh), so `make book`
+# never serves pages that `make test` built at the smoke budget, in either order.
 book-smoke: install
-	rm -rf _build/html _build/jupyter_execute
-	GENMODELS_BUDGET=smoke $(BIN)/jupyter-book build . -W -n --keep-going
+	BIN=$(BIN) book/build.sh smoke
 
 # The published book: every notebook executed at the default budget into _build/html.
 book: install
-	GENMODELS_BUDGET=default $(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "open _build/html/index.html"
+	BIN=$(BIN) book/build.sh default
 
 smoke: notebooks
 

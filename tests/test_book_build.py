@@ -1,0 +1,64 @@
+"""Each budget builds its own book (book/build.sh), in either order, and every page says which budget built it."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFIG = """title: tiny
+only_build_toc_files: true
+exclude_patterns: ["_build", "_ext"]
+execute:
+  execute_notebooks: force
+sphinx:
+  local_extensions:
+    budget_stamp: _ext
+"""
+TOC = "format: jb-book\nroot: intro\nchapters:\n  - file: nb\n"
+
+
+def _tiny_book(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "_config.yml").write_text(CONFIG)
+    (folder / "_toc.yml").write_text(TOC)
+    (folder / "intro.md").write_text("# Tiny\n\nBuilt at the {{ budget }} budget.\n")
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": "import genmodels as gm\nprint('executed at', gm.runtime.budget())"}
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Notebook"}, cell], "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}, "nbformat": 4,
+        "nbformat_minor": 5}
+    (folder / "nb.ipynb").write_text(json.dumps(nb))
+    shutil.copytree(ROOT / "book" / "_ext", folder / "_ext")
+    return folder
+
+
+def _build(budget: str, book: Path) -> None:
+    env = dict(os.environ, BIN=str(Path(sys.executable).parent))
+    done = subprocess.run(["bash", str(ROOT / "book" / "build.sh"), budget, str(book)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_smoke_then_default_builds_each_budgets_own_pages(tmp_path):
+    book = _tiny_book(tmp_path / "book")
+    _build("smoke", book)
+    _build("default", book)  # the order that served the smoke pages as the published book before
+    smoke = (book / "_build" / "smoke" / "_build" / "html")
+    default = (book / "_build" / "html")
+    for html, budget, other in ((smoke, "smoke", "default"), (default, "default", "smoke")):
+        page = (html / "nb.html").read_text()
+        assert f"executed at {budget}" in page and f"executed at {other}" not in page
+        assert f"at the <b>{budget}</b> budget" in page  # the footer
+        assert f"Built at the {budget} budget" in (html / "intro.html").read_text()
+
+
+def test_build_script_refuses_an_unknown_budget(tmp_path):
+    done = subprocess.run(["bash", str(ROOT / "book" / "build.sh"), "huge", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "unknown budget 'huge'" in done.stderr
