@@ -3,16 +3,17 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEPS_HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+DEPS_HASH := $(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 JOBS ?= 2
 
 .PHONY: install test unit notebooks book book-smoke smoke assignments bench clean
 
-$(STAMP): pyproject.toml
+# pyproject.toml states ranges; constraints.txt pins the versions installed here, so builds are reproducible.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,book]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,book,lab]"
 	touch $@
 
 install: $(STAMP)
