@@ -1,9 +1,10 @@
 """Where readers run the book: version ranges, the pinned constraints, Binder's CPU-only image."""
 import re
+from pathlib import Path
+
 import pytest
 
 tomllib = pytest.importorskip("tomllib")  # Python ≥ 3.11
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
