@@ -45,3 +45,23 @@ def test_bad_input():
         metrics.mardia(np.array([[0.0, np.inf], [1.0, 2.0]]))
     with pytest.raises(ValueError, match="at least 2 samples"):
         metrics.mardia(np.zeros((1, 3)))
+
+
+def test_standardized_statistics_are_mardias_affine_invariant_ones():
+    rng = np.random.default_rng(2)
+    z = rng.standard_gamma(3.0, size=(400, 3))
+    centred = z - z.mean(0)
+    s_inv = np.linalg.inv(centred.T @ centred / len(z))  # the biased sample covariance, as in Mardia (1970)
+    gram = centred @ s_inv @ centred.T
+    b1, b2 = metrics.mardia(z, standardized=True)
+    assert b1 == pytest.approx((gram**3).sum() / len(z) ** 2, rel=1e-10)
+    assert b2 == pytest.approx(np.mean(np.diag(gram) ** 2), rel=1e-10)
+    a = np.array([[2.0, 0.3, 0.0], [0.0, 0.5, -1.0], [0.1, 0.0, 3.0]])
+    moved = metrics.mardia(z @ a.T + 7.0, standardized=True)  # affine invariance
+    assert moved == pytest.approx((b1, b2), rel=1e-8)
+    # N(0, 0.9 I): Gaussian tails, but the unstandardised kurtosis reads the scale as "lighter tails"
+    g = np.sqrt(0.9) * rng.standard_normal((20000, 4))
+    assert metrics.mardia(g, normalized=True)[1] < -3.0  # 0.81·24 − 24 ≈ −4.6
+    assert abs(metrics.mardia(g, normalized=True, standardized=True)[1]) < 0.6
+    with pytest.raises(ValueError, match="more samples than dimensions"):
+        metrics.mardia(np.zeros((3, 3)), standardized=True)

@@ -74,14 +74,63 @@ def test_cvm_1d_is_w2_squared_of_the_probability_integral_transform_to_uniform()
     assert float(sliced.cvm_1d(y)[0]) == pytest.approx(ref, rel=1e-10)
 
 
-def test_ks_1d_paper_definition_and_two_sided_statistic():
+def test_ks_1d_is_scipys_two_sided_statistic_and_the_paper_formula_looks_at_jump_tops():
     y = _sample(6, 30, 8) + 0.2
     n = y.shape[1]
+    classical = sliced.ks_1d(y).numpy()
+    np.testing.assert_allclose(classical, [scipy.stats.kstest(row, "norm").statistic for row in y.numpy()], rtol=1e-12)
     paper = [max(abs((i + 1) / n - scipy.stats.norm.cdf(v)) for i, v in enumerate(sorted(row))) for row in y.numpy()]
-    np.testing.assert_allclose(sliced.ks_1d(y).numpy(), paper, rtol=1e-12)
-    two = sliced.ks_1d(y, two_sided=True).numpy()
-    np.testing.assert_allclose(two, [scipy.stats.kstest(row, "norm").statistic for row in y.numpy()], rtol=1e-12)
-    assert np.all(two >= sliced.ks_1d(y).numpy()) and np.all(two - sliced.ks_1d(y).numpy() <= 1 / n + 1e-15)
+    tops = sliced.ks_1d_jump_tops(y).numpy()
+    np.testing.assert_allclose(tops, paper, rtol=1e-12)
+    assert np.all(classical >= tops) and np.all(classical - tops <= 1 / n + 1e-15)
+    # a sample whose largest gap sits *below* a jump: the paper's formula misses it by almost 1/n
+    low = torch.tensor([[-3.0, -2.9, -2.8, 0.0, 3.0]], dtype=F64) + 2.5
+    assert float(sliced.ks_1d(low)) == pytest.approx(scipy.stats.kstest(low[0].numpy(), "norm").statistic, rel=1e-12)
+    assert float(sliced.ks_1d(low) - sliced.ks_1d_jump_tops(low)) > 0.1
+    assert sliced._ONE_D["sksae"] is sliced.ks_1d  # SKSAE trains on the classical statistic
+
+
+def test_expected_values_at_the_prior_match_monte_carlo():
+    n, reps = 50, 4000
+    y = _sample(reps, n, 20)
+    for method, f in [("scvmae", sliced.cvm_1d), ("scwae", sliced.cw_1d)]:
+        values = f(y).numpy()
+        se = values.std() / math.sqrt(reps)
+        assert abs(values.mean() - sliced.expected_at_prior(method, n)) < 4 * se
+    assert sliced.expected_at_prior("scvmae", 50) == pytest.approx(1 / 300)
+    with pytest.raises(ValueError, match="'scvmae' and 'scwae' only"):
+        sliced.expected_at_prior("sksae", 50)
+
+
+def test_sliced_w2_is_below_w2_over_dimension_direction_by_direction():
+    # SW₂² ≤ W₂²/D: for every direction v the projected optimal cost is at most the projected cost of the D-dim
+    # optimal coupling, and an orthonormal frame averages ‖a − b‖² into ‖a − b‖²/D exactly.
+    gen = torch.Generator().manual_seed(21)
+    a = torch.randn(40, 3, generator=gen, dtype=F64)
+    b = torch.randn(40, 3, generator=gen, dtype=F64) * torch.tensor([1.5, 0.5, 1.0], dtype=F64) + 0.3
+    weights = np.full(40, 1 / 40)
+    plan = ot.emd(weights, weights, ot.dist(a.numpy(), b.numpy()))
+    match = torch.from_numpy(plan.argmax(1))
+    w2 = float(((a - b[match]) ** 2).sum(1).mean())
+    assert w2 == pytest.approx(ot.emd2(weights, weights, ot.dist(a.numpy(), b.numpy())), rel=1e-10)
+    v = sliced.random_directions(500, 3, like=a, generator=gen)
+    per_direction = sliced.sw_1d(v @ a.T, v @ b.T)
+    coupled = ((v @ (a - b[match]).T) ** 2).mean(1)
+    assert bool((per_direction <= coupled + 1e-12).all()) and float((per_direction < coupled - 1e-6).float().mean()) > 0.5
+    frame = torch.linalg.qr(torch.randn(3, 3, generator=gen, dtype=F64)).Q
+    assert float(sliced.sw_1d(frame @ a.T, frame @ b.T).mean()) <= w2 / 3 + 1e-12
+    assert float(((frame @ (a - b[match]).T) ** 2).mean(1).mean()) == pytest.approx(w2 / 3, rel=1e-12)
+
+
+def test_random_directions_are_uniform_on_the_sphere():
+    k, dim = 20000, 5
+    v = sliced.random_directions(k, dim, like=torch.zeros(1, dtype=F64), generator=torch.Generator().manual_seed(22))
+    assert v.shape == (k, dim) and v.dtype == F64
+    torch.testing.assert_close(v.norm(dim=1), torch.ones(k, dtype=F64))
+    assert float(v.mean(0).abs().max()) < 4 / math.sqrt(k)
+    torch.testing.assert_close(v.T @ v / k, torch.eye(dim, dtype=F64) / dim, atol=0.01, rtol=0)
+    again = sliced.random_directions(k, dim, like=torch.zeros(1, dtype=F64), generator=torch.Generator().manual_seed(22))
+    torch.testing.assert_close(v, again)
 
 
 @pytest.mark.parametrize("method", sliced.METHODS)
@@ -112,18 +161,21 @@ def test_shapes_and_vectorisation_over_projections():
 def test_normality_index_uses_the_given_directions():
     z = torch.randn(100, 4, generator=torch.Generator().manual_seed(13), dtype=F64)
     v = sliced.random_directions(6, 4, like=z, generator=torch.Generator().manual_seed(14))
-    assert torch.allclose(v.norm(dim=1), torch.ones(6, dtype=F64))
-    expected = sliced.scfw_1d(v @ z.T).mean()
-    torch.testing.assert_close(sliced.normality_index(z, "scfwae", directions=v), expected)
+    # W₂² of each projection to N(0, 1) by POT against a fine quantile grid of N(0, 1), averaged over the directions
+    quantiles = scipy.stats.norm.ppf((np.arange(200000) + 0.5) / 200000)
+    ref = np.mean([ot.wasserstein_1d(z.numpy() @ vj, quantiles, p=2) for vj in v.numpy()])
+    assert float(sliced.normality_index(z, "scfwae", directions=v)) == pytest.approx(ref, rel=1e-3)
     prior = torch.randn(100, 4, generator=torch.Generator().manual_seed(15), dtype=F64)
     pot = ot.sliced_wasserstein_distance(z.numpy(), prior.numpy(), projections=v.T.numpy(), p=2) ** 2
     assert float(sliced.normality_index(z, "swae", directions=v, prior_sample=prior)) == pytest.approx(pot, rel=1e-10)
+    ks = np.mean([scipy.stats.kstest(z.numpy() @ vj, "norm").statistic for vj in v.numpy()])
+    assert float(sliced.normality_index(z, "sksae", directions=v)) == pytest.approx(ks, rel=1e-12)
 
 
 def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match=r"shape \(k, n\)"):
         sliced.scfw_1d(torch.randn(10))
-    with pytest.raises(ValueError, match="NaN or infinite"):
+    with pytest.raises(gm.train.NonFiniteLossError, match="NaN or infinite"):
         sliced.cvm_1d(torch.tensor([[0.0, float("nan"), 1.0]]))
     with pytest.raises(ValueError, match="at least 2 points"):
         sliced.ks_1d(torch.zeros(3, 1))
@@ -138,11 +190,19 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match=r"shape \(N, 1, 28, 28\)"):
         sliced.SlicedAutoencoder().encode(torch.rand(2, 1, 27, 27))
     with pytest.raises(ValueError, match="28×28 or 64×64"):
-        sliced.SlicedAutoencoder(sliced.SlicedConfig(arch="conv", image_shape=(3, 32, 32)))
+        sliced.SlicedConfig(arch="conv", image_shape=(3, 32, 32))
     with pytest.raises(ValueError, match="'mlp' or 'conv'"):
-        sliced.SlicedAutoencoder(sliced.SlicedConfig(arch="resnet"))
+        sliced.SlicedConfig(arch="resnet")
     with pytest.raises(ValueError, match="method must be one of"):
-        sliced.SlicedAutoencoder(sliced.SlicedConfig(method="wae"))
+        sliced.SlicedConfig(method="wae")
+    with pytest.raises(ValueError, match="rec_reduction must be one of"):
+        sliced.SlicedConfig(rec_reduction="median")
+    with pytest.raises(ValueError, match="lam must be positive"):
+        sliced.SlicedConfig(lam=0.0)
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
+        sliced.SlicedAutoencoder().encode(torch.full((2, 1, 28, 28), 3.0))
+    with pytest.raises(ValueError, match=r"codes of shape \(N, 20\)"):
+        sliced.SlicedAutoencoder().decode(torch.zeros(2, 3))
 
 
 def test_log_cost_gradient_does_not_depend_on_lambda():
@@ -190,3 +250,62 @@ def test_sorting_path_gives_the_same_values_and_gradients_as_torch_sort():
     (torch.sort(y, dim=-1).values * w).sum().backward()
     torch.testing.assert_close(ours, y.grad)
     torch.testing.assert_close(sliced._sort_rows(y.detach().half()), torch.sort(y.detach().half(), dim=-1).values)
+
+
+def _fixed_batch(model_kwargs, seed=0):
+    torch.manual_seed(seed)
+    model = sliced.SlicedAutoencoder(sliced.SlicedConfig(hidden=(16,), **model_kwargs))
+    x = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(23))
+    return model, x
+
+
+@pytest.mark.parametrize("log_cost", [True, False])
+def test_cost_is_rec_error_plus_the_penalty_with_its_weight(log_cost):
+    for lam in (1.0, 10.0):
+        model, x = _fixed_batch(dict(method="scfwae", log_cost=log_cost, lam=lam, n_projections=7))
+        torch.manual_seed(1)
+        out = model.loss(x)
+        torch.manual_seed(1)  # the same 7 directions, drawn from the global generator like the loss does
+        z = model.encode(x)
+        d = sliced.normality_index(z, "scfwae", n_projections=7)
+        rec = ((model(x) - x) ** 2).sum((1, 2, 3)).mean()  # per-image sum of squared errors, batch mean
+        torch.testing.assert_close(out["index"], d)
+        torch.testing.assert_close(out["rec"], rec)
+        penalty = torch.log(lam * d) if log_cost else lam * d
+        torch.testing.assert_close(out["loss"], rec + penalty)
+
+
+def test_every_config_field_changes_what_it_should():
+    model, x = _fixed_batch(dict(rec_reduction="mean"))
+    with torch.no_grad():
+        assert float(model.loss(x)["rec"]) == pytest.approx(float(((model(x) - x) ** 2).mean()), rel=1e-6)
+    for method in sliced.METHODS:  # `method` picks the 1-D distance
+        model, x = _fixed_batch(dict(method=method, n_projections=5))
+        torch.manual_seed(2)
+        index = model.loss(x)["index"]
+        torch.manual_seed(2)
+        v = sliced.random_directions(5, 20)
+        prior = torch.randn(16, 20) if method == "swae" else None
+        torch.testing.assert_close(index, sliced.normality_index(model.encode(x), method, directions=v, prior_sample=prior))
+    wide = sliced.SlicedAutoencoder(sliced.SlicedConfig(hidden=(24, 12), latent_dim=3, lr=0.05))
+    assert [m.out_features for m in wide.encoder.modules() if isinstance(m, torch.nn.Linear)] == [24, 12, 3]
+    assert wide.encode(torch.rand(2, 1, 28, 28)).shape == (2, 3)
+    (opt,) = wide.configure_optimizers().values()
+    assert opt.param_groups[0]["lr"] == 0.05
+    conv = sliced.SlicedAutoencoder(sliced.SlicedConfig(arch="conv", image_shape=(3, 28, 28), width=4))
+    assert max(m.out_channels for m in conv.encoder.modules() if isinstance(m, torch.nn.Conv2d)) >= 4
+    assert conv(torch.rand(2, 3, 28, 28)).shape == (2, 3, 28, 28)
+    narrow = sliced.SlicedAutoencoder(sliced.SlicedConfig(arch="conv", image_shape=(3, 28, 28), width=8))
+    assert gm.nets.count_parameters(narrow) > gm.nets.count_parameters(conv)
+
+
+def test_default_configs_are_not_shared_and_sampling_is_reproducible():
+    a, b = sliced.SlicedAutoencoder(), sliced.SlicedAutoencoder()
+    assert a.config is not b.config
+    a.config.lam = 5.0
+    assert sliced.SlicedAutoencoder().config.lam == 1.0
+    s1 = a.sample(4, generator=torch.Generator().manual_seed(3))
+    s2 = a.sample(4, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(s1, s2)
+    torch.testing.assert_close(s1, a.decode(torch.randn(4, 20, generator=torch.Generator().manual_seed(3))))
+    assert a.training  # sample switches to eval mode and back

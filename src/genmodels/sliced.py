@@ -12,9 +12,15 @@ The 1-D distances (each takes ``y`` of shape (k, n) and returns shape (k,)):
 * :func:`scfw_1d` squared 2-Wasserstein distance to N(0, 1) in closed form (SCFWAE);
 * :func:`cw_1d`   squared L2 distance of the Gaussian-smoothed densities, Silverman's γ (SCWAE);
 * :func:`cvm_1d`  Cramér–von Mises ω², the W2² of the PIT sample Φ(y) to U(0, 1) (SCvMAE);
-* :func:`ks_1d`   Kolmogorov–Smirnov distance (SKSAE).
+* :func:`ks_1d`   the classical two-sided Kolmogorov–Smirnov statistic D_n (SKSAE); the paper's formula, which
+  looks only at the top of each jump of the empirical CDF, is :func:`ks_1d_jump_tops`.
 
-:class:`SlicedAutoencoder` trains with the log cost  RecError + log(λ · d(z))  (or  RecError + λ · d(z)).
+The sliced index is a *lower* bound of the D-dimensional squared distance (SW₂² ≤ W₂²/D for SWAE/SCFWAE), so it
+is a surrogate of the penalty of the Wasserstein-autoencoder bound, not a term of it.
+
+:class:`SlicedAutoencoder` trains with the log cost  RecError + log(λ · d(z))  (or  RecError + λ · d(z)); the log
+cost is the linear one with the adaptive weight 1/d, blind to the scale of d but not to the scale of RecError
+(``SlicedConfig.rec_reduction`` sums or averages the squared errors over pixels).
 
 Notebooks: chapters/02_sliced_autoencoders/01_wasserstein_autoencoders.ipynb (the idea),
 02_five_distances.ipynb (the derivations), 03_training_on_mnist.ipynb (the experiments).
@@ -29,7 +35,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from . import nets, train
+from . import nets, runtime, train
+from .data.base import check_images
 
 METHODS = ("swae", "scfwae", "scwae", "scvmae", "sksae")
 """The five models of the part, named by their autoencoder."""
@@ -38,13 +45,15 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
 def _check_projected(y: Tensor, who: str) -> None:
+    """Raise ValueError unless y is a float (k, n) tensor with n ≥ 2; NonFiniteLossError if it holds NaN/inf."""
     if not isinstance(y, Tensor) or y.ndim != 2 or not y.is_floating_point():
         shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
         raise ValueError(f"{who}: expected a float tensor y of shape (k, n) (k projected samples of size n); got {shape}")
     if y.shape[1] < 2:
         raise ValueError(f"{who}: each projected sample needs at least 2 points; got n = {y.shape[1]}")
     if not torch.isfinite(y).all():
-        raise ValueError(f"{who}: y contains NaN or infinite values")
+        raise train.NonFiniteLossError(f"{who}: y contains NaN or infinite values (codes diverged? lower the "
+                                       "learning rate)")
 
 
 def _sort_rows(y: Tensor) -> Tensor:
@@ -60,10 +69,12 @@ def _sort_rows(y: Tensor) -> Tensor:
 
 
 def _normal_pdf(x: Tensor) -> Tensor:
+    """φ(x), the N(0, 1) density, elementwise."""
     return torch.exp(-0.5 * x * x) / _SQRT_2PI
 
 
 def _normal_cdf(x: Tensor) -> Tensor:
+    """Φ(x), the N(0, 1) distribution function, elementwise."""
     return torch.special.ndtr(x)
 
 
@@ -84,8 +95,9 @@ def sw_1d(y: Tensor, z: Tensor) -> Tensor:
     return ((_sort_rows(y) - _sort_rows(z)) ** 2).mean(-1)
 
 
-def _cell_means_of_normal_quantile(n: int, like: Tensor) -> Tensor:
-    r"""(n,) integrals :math:`\int_{(i-1)/n}^{i/n}\Phi^{-1}(t)\,dt = \varphi(Q_{(i-1)/n}) - \varphi(Q_{i/n})`."""
+def _cell_integrals_of_normal_quantile(n: int, like: Tensor) -> Tensor:
+    r"""(n,) cell integrals (not means: a mean is n times larger)
+    :math:`c_i=\int_{(i-1)/n}^{i/n}\Phi^{-1}(t)\,dt = \varphi(Q_{(i-1)/n}) - \varphi(Q_{i/n})`."""
     t = torch.arange(n + 1, dtype=like.dtype, device=like.device) / n
     phi_q = _normal_pdf(torch.special.ndtri(t))  # φ(Q_0) = φ(-∞) = 0 and φ(Q_1) = 0
     return phi_q[:-1] - phi_q[1:]
@@ -100,12 +112,15 @@ def scfw_1d(y: Tensor) -> Tensor:
     """
     _check_projected(y, "scfw_1d")
     y_sorted = _sort_rows(y)
-    c = _cell_means_of_normal_quantile(y.shape[1], y)
+    c = _cell_integrals_of_normal_quantile(y.shape[1], y)
     return 1.0 + (y_sorted**2).mean(-1) - 2.0 * (y_sorted * c).sum(-1)
 
 
 def silverman_gamma(n: int) -> float:
-    """Silverman's rule of thumb for the variance γ of the smoothing kernel N(0, γ): (4 / (3n))^(2/5)."""
+    """Silverman's rule of thumb for the variance γ of the smoothing kernel N(0, γ): (4 / (3n))^(2/5).
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
     if n < 2:
         raise ValueError(f"silverman_gamma: need n ≥ 2; got {n}")
     return (4.0 / (3.0 * n)) ** 0.4
@@ -160,23 +175,55 @@ def cvm_1d(y: Tensor) -> Tensor:
     return (u * u).mean(-1) - (u * odd).sum(-1) / n**2 + 1.0 / 3.0
 
 
-def ks_1d(y: Tensor, two_sided: bool = False) -> Tensor:
-    r"""Kolmogorov–Smirnov distance of each row of ``y`` (k, n) to N(0, 1). Returns (k,).
+def _ks_ranks(y: Tensor, who: str) -> tuple[Tensor, Tensor]:
+    """u = Φ(y) sorted along each row, and the ranks i = 1..n, for the two KS functions."""
+    _check_projected(y, who)
+    u = _normal_cdf(_sort_rows(y))  # Φ is increasing: sorting y sorts u
+    return u, torch.arange(1, y.shape[1] + 1, dtype=y.dtype, device=y.device)
 
-    Default, the paper's formula: :math:`\max_i |i/n - \Phi(y_{(i)})|` (the empirical CDF compared with Φ
-    only at the top of each jump). ``two_sided=True`` gives the classical statistic
-    :math:`\sup_y|F_n(y) - \Phi(y)| = \max_i\max(i/n - \Phi(y_{(i)}), \Phi(y_{(i)}) - (i-1)/n)`, which also
-    checks the bottom of each jump; the two differ by at most 1/n.
+
+def ks_1d(y: Tensor) -> Tensor:
+    r"""Classical two-sided Kolmogorov–Smirnov statistic of each row of ``y`` (k, n) against N(0, 1). Returns (k,).
+
+    :math:`D_n=\sup_x|F_n(x) - \Phi(x)| = \max_i\max\big(i/n - \Phi(y_{(i)}),\ \Phi(y_{(i)}) - (i-1)/n\big)`
+    (both sides of each jump of the empirical CDF), the statistic of ``scipy.stats.kstest(row, "norm")``.
+    SKSAE's penalty.
 
     Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
     """
-    _check_projected(y, "ks_1d")
+    u, i = _ks_ranks(y, "ks_1d")
     n = y.shape[1]
-    u = _normal_cdf(_sort_rows(y))  # Φ is increasing: sorting y sorts u
-    i = torch.arange(1, n + 1, dtype=y.dtype, device=y.device)
-    if not two_sided:
-        return (i / n - u).abs().amax(-1)
     return torch.maximum(i / n - u, u - (i - 1) / n).amax(-1)
+
+
+def ks_1d_jump_tops(y: Tensor) -> Tensor:
+    r"""The paper's Kolmogorov–Smirnov formula :math:`\max_i |i/n - \Phi(y_{(i)})|` for each row of ``y`` (k, n).
+
+    It compares Φ with the empirical CDF only at the *top* of each jump, so it can miss the gap below a jump:
+    ``ks_1d_jump_tops(y) ≤ ks_1d(y) ≤ ks_1d_jump_tops(y) + 1/n``. Returns (k,).
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
+    u, i = _ks_ranks(y, "ks_1d_jump_tops")
+    return (i / y.shape[1] - u).abs().amax(-1)
+
+
+def expected_at_prior(method: str, n: int, gamma: float | None = None) -> float:
+    r"""Exact mean of the 1-D distance over samples of size n drawn from N(0, 1) itself: the noise floor.
+
+    ``"scvmae"``: :math:`E\,\omega^2 = 1/(6n)`; ``"scwae"``:
+    :math:`E\,d_{CW}^2 = \frac1n\big(\mathcal N(0;0,2\gamma)-\mathcal N(0;0,2+2\gamma)\big)` (γ Silverman's by
+    default), of order :math:`n^{-4/5}`. The other three have no such closed form (ValueError).
+
+    Notebook: chapters/02_sliced_autoencoders/01_wasserstein_autoencoders.ipynb
+    """
+    if method == "scvmae":
+        return 1.0 / (6.0 * n)
+    if method == "scwae":
+        gamma = silverman_gamma(n) if gamma is None else float(gamma)
+        return (1.0 / math.sqrt(4.0 * math.pi * gamma) - 1.0 / math.sqrt(4.0 * math.pi * (1.0 + gamma))) / n
+    raise ValueError(f"expected_at_prior: closed forms exist for 'scvmae' and 'scwae' only; got {method!r} "
+                     "(measure the others on samples of N(0, 1))")
 
 
 _ONE_D: dict[str, Callable[[Tensor], Tensor]] = {
@@ -188,12 +235,16 @@ _ONE_D: dict[str, Callable[[Tensor], Tensor]] = {
 
 
 def random_directions(k: int, dim: int, like: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
-    """k directions drawn uniformly from the unit sphere in R^dim, shape (k, dim)."""
+    """k directions drawn uniformly from the unit sphere in R^dim, shape (k, dim), on ``like``'s device and dtype.
+
+    Normalised standard normal vectors (rotation invariant, hence uniform); drawn where ``generator`` lives.
+
+    Notebook: chapters/02_sliced_autoencoders/01_wasserstein_autoencoders.ipynb
+    """
     if k < 1 or dim < 1:
         raise ValueError(f"random_directions: need k ≥ 1 and dim ≥ 1; got k={k}, dim={dim}")
     dtype = like.dtype if like is not None else torch.get_default_dtype()
-    v = torch.randn(k, dim, generator=generator, dtype=dtype)
-    v = v.to(like.device) if like is not None else v
+    v = runtime.randn(k, dim, generator=generator, device=like.device if like is not None else None, dtype=dtype)
     return v / v.norm(dim=1, keepdim=True)
 
 
@@ -226,7 +277,7 @@ def normality_index(
     y = directions @ z.T  # (k, n)
     if method == "swae":
         if prior_sample is None:
-            prior_sample = torch.randn(n, dim, generator=generator, dtype=z.dtype).to(z.device)
+            prior_sample = runtime.randn(n, dim, generator=generator, device=z.device, dtype=z.dtype)
         elif prior_sample.shape != z.shape:
             raise ValueError(f"normality_index: prior_sample must have the shape of z {tuple(z.shape)}; got {tuple(prior_sample.shape)}")
         return sw_1d(y, directions @ prior_sample.T).mean()
@@ -235,13 +286,22 @@ def normality_index(
     return _ONE_D[method](y).mean()
 
 
+REC_REDUCTIONS = ("sum", "mean")
+"""How RecError reduces the squared pixel errors of an image: summed (the paper's Table 1) or averaged."""
+
+
 @dataclasses.dataclass
 class SlicedConfig:
-    """Hyper-parameters of :class:`SlicedAutoencoder`.
+    """Hyper-parameters of :class:`SlicedAutoencoder`; checked when built.
 
-    The defaults are the paper's MNIST model: ReLU MLPs (``arch="mlp"``, layer sizes ``hidden``), 20-D latent.
-    ``arch="conv"`` builds its CIFAR-10/CelebA-style model from ``gm.nets.ConvEncoder``/``ConvDecoder`` (square
-    28×28 or 64×64 images, ``width`` channels in the first layer).
+    The defaults follow the paper's MNIST setting where it gives one (a 20-D latent, MLPs); the paper gives no
+    layer widths, so ``hidden`` and the sigmoid output are this book's choice. ``arch="conv"`` builds the
+    CIFAR-10/CelebA-style model from ``gm.nets.ConvEncoder``/``ConvDecoder`` (square 28×28 or 64×64 images,
+    ``width`` channels in the first layer). ``method=None`` trains a plain autoencoder. ``rec_reduction``:
+    one of :data:`REC_REDUCTIONS`; ``"mean"`` divides RecError by C·H·W, which under the log cost acts like a
+    weight C·H·W on log d.
+
+    Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
     """
 
     method: str | None = "scfwae"
@@ -254,65 +314,104 @@ class SlicedConfig:
     log_cost: bool = True
     lam: float = 1.0
     lr: float = 1e-3
+    rec_reduction: str = "sum"
+
+    def __post_init__(self):
+        if self.method is not None and self.method not in METHODS:
+            raise ValueError(f"SlicedConfig.method must be one of {METHODS} or None; got {self.method!r}")
+        if self.arch not in ("mlp", "conv"):
+            raise ValueError(f"SlicedConfig.arch must be 'mlp' or 'conv'; got {self.arch!r}")
+        if self.rec_reduction not in REC_REDUCTIONS:
+            raise ValueError(f"SlicedConfig.rec_reduction must be one of {REC_REDUCTIONS}; got {self.rec_reduction!r}")
+        if not self.lam > 0:
+            raise ValueError(f"SlicedConfig.lam must be positive; got {self.lam}")
+        if self.latent_dim < 1 or self.n_projections < 1:
+            raise ValueError(f"SlicedConfig: latent_dim and n_projections must be ≥ 1; got {self.latent_dim}, "
+                             f"{self.n_projections}")
+        self.image_shape, self.hidden = tuple(self.image_shape), tuple(self.hidden)
+        c, h, w = self.image_shape
+        if self.arch == "conv" and (h != w or h not in (28, 64)):
+            raise ValueError(f"SlicedConfig: arch='conv' needs square 28×28 or 64×64 images; got image_shape {self.image_shape}")
 
 
 class SlicedAutoencoder(train.Model):
     r"""Autoencoder for images (N, C, H, W) in [0, 1] with a sliced normality penalty on the codes.
 
-    cost = RecError + log(λ · d(z))  with ``log_cost=True`` (λ only adds the constant log λ), or
-    cost = RecError + λ · d(z)  otherwise; RecError = mean over the batch of ‖x − D(E(x))‖².
+    cost = RecError + log(λ · d(z))  with ``log_cost=True`` (λ only adds the constant log λ; the gradient of the
+    penalty is ∇d / d, the linear cost with the adaptive weight 1/d), or cost = RecError + λ · d(z) otherwise;
+    RecError = batch mean of ‖x − D(E(x))‖² summed over pixels (``rec_reduction="sum"``) or averaged.
     ``method=None`` trains a plain autoencoder (RecError only), the paper's AE baseline.
 
     Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
     """
 
-    def __init__(self, config: SlicedConfig = SlicedConfig()):
+    def __init__(self, config: SlicedConfig | None = None):
         super().__init__()
-        if config.method is not None and config.method not in METHODS:
-            raise ValueError(f"SlicedConfig.method must be one of {METHODS} or None; got {config.method!r}")
-        if config.lam <= 0:
-            raise ValueError(f"SlicedConfig.lam must be positive; got {config.lam}")
+        config = config or SlicedConfig()
         self.config = config
-        self.image_shape = tuple(config.image_shape)
+        self.image_shape = config.image_shape
         c, h, w = self.image_shape
         if config.arch == "mlp":
             sizes = [c * h * w, *config.hidden, config.latent_dim]
             self.encoder = nets.mlp(sizes)
             self.decoder = nets.mlp(sizes[::-1], out_activation=nn.Sigmoid())
-        elif config.arch == "conv":
-            if h != w or h not in (28, 64):
-                raise ValueError(f"SlicedConfig: arch='conv' needs square 28×28 or 64×64 images; got image_shape {self.image_shape}")
+        else:
             self.encoder = nets.ConvEncoder(config.latent_dim, c, h, config.width)
             self.decoder = nets.ConvDecoder(config.latent_dim, c, h, config.width, out_activation=nn.Sigmoid())
-        else:
-            raise ValueError(f"SlicedConfig.arch must be 'mlp' or 'conv'; got {config.arch!r}")
 
     def encode(self, x: Tensor) -> Tensor:
-        """Images (N, C, H, W) → codes (N, latent_dim)."""
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape:
+        """Images x (N, C, H, W) in [0, 1] → codes z (N, latent_dim).
+
+        Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
+        """
+        if not isinstance(x, Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape:
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"SlicedAutoencoder: expected images of shape (N, {', '.join(map(str, self.image_shape))}); "
-                             f"got {tuple(x.shape)}")
+                             f"got {shape}")
+        check_images(x, "SlicedAutoencoder.encode")
         return self.encoder(x.flatten(1) if self.config.arch == "mlp" else x)
 
     def decode(self, z: Tensor) -> Tensor:
-        """Codes (N, latent_dim) → images (N, C, H, W) in [0, 1]."""
-        if z.ndim != 2 or z.shape[1] != self.config.latent_dim:
-            raise ValueError(f"SlicedAutoencoder: expected codes of shape (N, {self.config.latent_dim}); got {tuple(z.shape)}")
-        return self.decoder(z).view(-1, *self.image_shape)
+        """Codes z (N, latent_dim), on any device → images (N, C, H, W) in [0, 1] on the model's device.
+
+        Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
+        """
+        if not isinstance(z, Tensor) or z.ndim != 2 or z.shape[1] != self.config.latent_dim:
+            shape = tuple(z.shape) if isinstance(z, Tensor) else type(z).__name__
+            raise ValueError(f"SlicedAutoencoder: expected codes of shape (N, {self.config.latent_dim}); got {shape}")
+        return self.decoder(z.to(next(self.parameters()).device)).view(-1, *self.image_shape)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Reconstructions D(E(x)) (N, C, H, W) of images x (N, C, H, W) in [0, 1]."""
         return self.decode(self.encode(x))
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """n images decoded from prior samples z ~ N(0, I)."""
-        z = torch.randn(n, self.config.latent_dim, generator=generator)
-        return self.decode(z.to(next(self.parameters()).device))
+        """n images (n, C, H, W) decoded from prior draws z ~ N(0, I) (from ``generator``), in eval mode.
+
+        Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            z = runtime.randn(n, self.config.latent_dim, generator=generator, device=next(self.parameters()).device)
+            return self.decode(z)
+        finally:
+            self.train(was_training)
+
+    def rec_error(self, x: Tensor, x_hat: Tensor) -> Tensor:
+        """(N,) squared errors of reconstructions x_hat of x (both (N, C, H, W)), summed or averaged over pixels."""
+        per_pixel = ((x_hat - x) ** 2).flatten(1)
+        return per_pixel.sum(1) if self.config.rec_reduction == "sum" else per_pixel.mean(1)
 
     def loss(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
+        """Scalars of eq. (sliced-mnist-cost) on a batch of images (N, C, H, W): loss, rec (RecError), index (d).
+
+        Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
+        """
         x = batch if isinstance(batch, Tensor) else batch[0]
         z = self.encode(x)
-        rec = ((self.decode(z) - x) ** 2).flatten(1).sum(1).mean()
+        rec = self.rec_error(x, self.decode(z)).mean()
         c = self.config
         if c.method is None:
             return {"loss": rec, "rec": rec}
