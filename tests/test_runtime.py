@@ -40,3 +40,79 @@ def test_device_override_and_folders(monkeypatch, tmp_path):
     assert gm.runtime.cache_dir() == tmp_path / "c" and (tmp_path / "c").is_dir()
     (tmp_path / "d").mkdir()  # the data folder is the reader's: named, never created (see test_data.py)
     assert gm.runtime.data_dir() == tmp_path / "d"
+
+
+def test_seed_seeds_python_numpy_and_torch():
+    import random
+
+    import numpy as np
+
+    gm.runtime.seed(4)
+    a = (random.random(), np.random.rand(), torch.rand(1).item())
+    gm.runtime.seed(4)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == a
+    assert torch.equal(gm.runtime.seed(4).initial_seed() * torch.ones(1), 4 * torch.ones(1))
+
+
+def test_bad_device_names_are_one_clear_error(monkeypatch):
+    monkeypatch.setenv("GENMODELS_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="GENMODELS_DEVICE='gpu' is not a device; expected cpu, cuda"):
+        gm.runtime.device()
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("GENMODELS_DEVICE", "cuda")
+        with pytest.raises(ValueError, match="sees no cuda device"):
+            gm.runtime.device()
+
+
+def test_max_steps_and_capped(monkeypatch):
+    monkeypatch.delenv("GENMODELS_MAX_STEPS", raising=False)
+    assert gm.runtime.max_steps() is None and gm.runtime.capped(500) == 500
+    monkeypatch.setenv("GENMODELS_MAX_STEPS", " 3 ")
+    assert gm.runtime.max_steps() == 3 and gm.runtime.capped(500) == 3 and gm.runtime.capped(2) == 2
+    for bad in ("0", "-2", "two", "1.5"):
+        monkeypatch.setenv("GENMODELS_MAX_STEPS", bad)
+        with pytest.raises(ValueError, match=f"GENMODELS_MAX_STEPS={bad!r} is not a step cap"):
+            gm.runtime.max_steps()
+
+
+@pytest.mark.parametrize("budget, cap, trained", [("smoke", None, False), ("default", None, True),
+                                                  ("full", None, True), ("default", "2", False), ("full", "2", False)])
+def test_trained_and_claim(monkeypatch, capsys, budget, cap, trained):
+    monkeypatch.setenv("GENMODELS_BUDGET", budget)
+    if cap is None:
+        monkeypatch.delenv("GENMODELS_MAX_STEPS", raising=False)
+    else:
+        monkeypatch.setenv("GENMODELS_MAX_STEPS", cap)
+    assert gm.runtime.trained() is trained
+    assert gm.runtime.claim(True, "holds") is True and capsys.readouterr().out == ""
+    if trained:
+        with pytest.raises(AssertionError, match="the text states: 'the VAE wins'"):
+            gm.runtime.claim(False, "the VAE wins")
+    else:
+        assert gm.runtime.claim(False, "the VAE wins") is False
+        why = f"GENMODELS_MAX_STEPS={cap}" if cap else "the smoke budget"
+        assert capsys.readouterr().out == f"[claim not checked under {why}] the VAE wins\n"
+
+
+DRAWS = {
+    "randn": lambda g, d: gm.runtime.randn(5, 3, generator=g, device=d),
+    "rand": lambda g, d: gm.runtime.rand(5, 3, generator=g, device=d),
+    "randint": lambda g, d: gm.runtime.randint(0, 100, (5, 3), generator=g, device=d),
+    "randperm": lambda g, d: gm.runtime.randperm(20, generator=g, device=d),
+}
+
+
+@pytest.mark.parametrize("kind", DRAWS)
+def test_same_seed_same_draws_whatever_the_device(kind):
+    draw = DRAWS[kind]
+    reference = draw(torch.Generator().manual_seed(5), None)
+    targets = ["cpu", torch.device("cpu")] + (["cuda"] if torch.cuda.is_available() else [])
+    for dev in targets:
+        got = draw(torch.Generator().manual_seed(5), dev)
+        assert got.device.type == torch.device(dev).type and torch.equal(got.cpu(), reference)
+    g, after = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    meta = draw(g, "meta")  # a device the CPU generator cannot draw on: drawn on the CPU, then moved
+    draw(after, None)
+    assert meta.device.type == "meta" and meta.shape == reference.shape
+    assert torch.equal(g.get_state(), after.get_state())
+    assert draw(None, "cpu").shape == reference.shape  # no generator: the global RNG, on the device asked

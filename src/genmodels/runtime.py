@@ -47,10 +47,22 @@ def by_budget(sizes: Mapping[str, T]) -> T:
 
 
 def device() -> torch.device:
-    """CUDA if present, then Apple's MPS, then the CPU. ``GENMODELS_DEVICE`` overrides."""
-    forced = os.environ.get("GENMODELS_DEVICE")
+    """CUDA if present, then Apple's MPS, then the CPU. ``GENMODELS_DEVICE`` overrides.
+
+    Raises ``ValueError`` for a ``GENMODELS_DEVICE`` that is not a device name or names one torch cannot see.
+    """
+    forced = os.environ.get("GENMODELS_DEVICE", "").strip()
     if forced:
-        return torch.device(forced)
+        try:
+            dev = torch.device(forced)
+        except RuntimeError:
+            raise ValueError(f"GENMODELS_DEVICE={forced!r} is not a device; expected cpu, cuda, cuda:N or mps") from None
+        mps = getattr(torch.backends, "mps", None)
+        if (dev.type == "cuda" and not torch.cuda.is_available()) or (
+                dev.type == "mps" and not (mps is not None and mps.is_available())):
+            raise ValueError(f"GENMODELS_DEVICE={forced!r} but torch sees no {dev.type} device here; "
+                             "unset it or use cpu")
+        return dev
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)

@@ -9,23 +9,25 @@ The loop knows nothing about the method: a model is a :class:`Model` that suppli
 
 The default ``training_step`` minimises ``self.loss(batch)["loss"]`` with the single optimizer, so a
 plain model only writes ``loss``. The loop moves the data to the device once, batches by indexing a
-random permutation (no per-sample Python work), records a :class:`History`, calls callbacks at the end
-of each epoch, checkpoints every epoch (model, optimizers, RNG states, step, config, package version),
-resumes from a checkpoint, and stops with :class:`NonFiniteLossError` on a NaN or infinite loss.
+random permutation (no per-sample Python work), records a :class:`History` (per-step values are read
+back to the host in blocks of :data:`READBACK` steps, never one sync per step), calls callbacks at the end
+of each epoch, checkpoints every epoch (model, optimizers, RNG states, step, config, package version, code
+fingerprint), resumes from a checkpoint, and stops with :class:`NonFiniteLossError` on a NaN or infinite
+value. The caller's global RNG is left as it was: training draws from its own seeded state.
 
 ``fit(..., name="vae-mnist")`` caches: the checkpoint lives in ``cache_dir()/checkpoints`` under a key
-of (name, model class, config, fit settings, budget, data shapes), so re-running a notebook loads
-trained weights instead of training again.
+of (name, model class, config, fit settings, callbacks, data content, budget, step cap), so re-running a
+notebook loads trained weights instead of training again, and a checkpoint written by other code for the
+model (see :func:`code_fingerprint`) is retrained, not reused.
 
 Notebook: chapters/00_foundations/01_autoencoders.ipynb
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import hashlib
-import json
 import math
-import os
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -35,38 +37,41 @@ import torch
 from torch import Tensor, nn
 
 from . import runtime
+from .checkpoint import (CHECKPOINT_FORMAT, CheckpointMismatchError, cache_key, callback_key, check_same,  # noqa: F401
+                         code_fingerprint, code_message, config_dict, data_fingerprint, describe, read, save)
 
 Batch = Tensor | tuple[Tensor, ...]
 Callback = Callable[["Model", int], Mapping[str, Any] | None]
 
-CHECKPOINT_FORMAT = 1
+READBACK = 50
+"""Per-step values are copied to the host (and checked finite) every this many steps and at each epoch's end."""
+PRECISIONS = ("fp32", "bf16")
 
 
 class NonFiniteLossError(FloatingPointError):
     """A recorded training quantity became NaN or infinite."""
 
 
-class CheckpointMismatchError(ValueError):
-    """A checkpoint was written for another model class, config or training setting."""
-
-
 class Model(nn.Module):
     """Base class of every trainable model in the book.
 
-    Subclasses set ``self.config`` (a dataclass with at least ``lr``) and implement ``loss(batch)``
-    returning a dict with a scalar ``"loss"`` (other entries are recorded too), or override
+    Subclasses set ``self.config`` (a dataclass; the default optimizer reads its ``lr``) and implement
+    ``loss(batch)`` returning a dict with a scalar ``"loss"`` (other entries are recorded too), or override
     ``training_step`` and ``configure_optimizers`` for anything more elaborate.
     """
 
     config: Any
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """One Adam optimizer over all parameters with ``config.lr``."""
         return {"opt": torch.optim.Adam(self.parameters(), lr=self.config.lr)}
 
     def loss(self, batch: Batch) -> dict[str, Tensor]:
+        """A dict of scalar tensors with at least ``"loss"``, for one batch."""
         raise NotImplementedError(f"{type(self).__name__} must implement loss(batch) or training_step")
 
     def training_step(self, batch: Batch, optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, Tensor]:
+        """One update: minimise ``loss(batch)["loss"]`` with the single optimizer; return what to record."""
         (opt,) = optimizers.values()
         out = self.loss(batch)
         opt.zero_grad(set_to_none=True)
@@ -76,6 +81,7 @@ class Model(nn.Module):
 
     @torch.no_grad()
     def validation_step(self, batch: Batch) -> dict[str, Tensor]:
+        """Scalar tensors to average over the validation data (by default the loss)."""
         return self.loss(batch)
 
 
@@ -85,12 +91,14 @@ class History:
 
     ``history["loss"]`` is the per-step array of ``loss``; ``history.epoch("val_loss")`` the per-epoch
     array of an epoch-level entry (epoch means of step values are stored as ``"mean_<key>"``).
+    ``max_steps`` is the step cap the run was cut to (``GENMODELS_MAX_STEPS``), or ``None`` for a whole run.
     """
 
     steps: dict[str, list[float]] = dataclasses.field(default_factory=dict)
     epochs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     checkpoint: str | None = None
     trained_now: bool = False  # False when everything came from a cached checkpoint
+    max_steps: int | None = None
 
     def __getitem__(self, key: str) -> np.ndarray:
         if key not in self.steps:
@@ -109,9 +117,6 @@ class History:
         """Total training wall time over all epochs, resumed ones included."""
         return float(sum(e.get("seconds", 0.0) for e in self.epochs))
 
-    def last(self) -> dict[str, Any]:
-        return self.epochs[-1] if self.epochs else {}
-
 
 def _as_batch_tuple(data: Batch) -> tuple[Tensor, ...]:
     tensors = (data,) if isinstance(data, Tensor) else tuple(data)
@@ -129,94 +134,140 @@ def _pack(tensors: tuple[Tensor, ...], single: bool) -> Batch:
     return tensors[0] if single else tensors
 
 
+def first(batch: Batch) -> Tensor:
+    """The first tensor of a batch (the inputs ``x`` of ``(x, y)``), or the batch itself when it is one tensor."""
+    return batch if isinstance(batch, Tensor) else batch[0]
+
+
 def batches(data: Batch, batch_size: int, generator: torch.Generator | None = None) -> Iterable[Batch]:
     """Mini-batches of ``data`` (already on its device) by indexing a random permutation.
 
-    With ``generator=None`` the order is sequential (for evaluation).
+    With ``generator=None`` the order is sequential (for evaluation). The permutation is drawn where the
+    generator lives and moved to the data's device, so a CPU generator serves CUDA data.
     """
     single = isinstance(data, Tensor)
     tensors = _as_batch_tuple(data)
-    n = tensors[0].shape[0]
-    if generator is None:
-        order = torch.arange(n, device=tensors[0].device)
-    else:
-        order = torch.randperm(n, generator=generator).to(tensors[0].device)
+    n, dev = tensors[0].shape[0], tensors[0].device
+    order = torch.arange(n, device=dev) if generator is None else runtime.randperm(n, generator=generator, device=dev)
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
         yield _pack(tuple(t[idx] for t in tensors), single)
 
 
-def _config_dict(model: nn.Module) -> dict[str, Any]:
-    config = getattr(model, "config", None)
-    if config is None:
-        return {}
-    if dataclasses.is_dataclass(config):
-        return json.loads(json.dumps(dataclasses.asdict(config), default=str))
-    raise TypeError(f"{type(model).__name__}.config must be a dataclass, got {type(config).__name__}")
+def load(model: nn.Module, path: str | Path, check_code: bool = True) -> History:
+    """Load weights saved by :func:`fit` into ``model``; refuse a checkpoint of another class, config or code.
 
-
-def _describe(model: nn.Module, settings: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "model": f"{type(model).__module__}.{type(model).__qualname__}",
-        "config": _config_dict(model),
-        "fit": dict(settings),
-    }
-
-
-def _mismatch(saved: Mapping[str, Any], wanted: Mapping[str, Any], prefix: str = "") -> list[str]:
-    diffs = []
-    for key in sorted(set(saved) | set(wanted)):
-        a, b = saved.get(key, "<absent>"), wanted.get(key, "<absent>")
-        if isinstance(a, Mapping) and isinstance(b, Mapping):
-            diffs += _mismatch(a, b, f"{prefix}{key}.")
-        elif a != b:
-            diffs.append(f"{prefix}{key}: checkpoint has {a!r}, this run has {b!r}")
-    return diffs
-
-
-def cache_key(name: str, model: nn.Module, settings: Mapping[str, Any]) -> str:
-    """The file stem under which :func:`fit` caches a run: ``name`` plus a hash of everything that matters."""
-    blob = json.dumps({"name": name, **_describe(model, settings), "budget": runtime.budget()}, sort_keys=True)
-    return f"{name}-{runtime.budget()}-{hashlib.sha1(blob.encode()).hexdigest()[:12]}"
-
-
-def _save(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")  # per process: parallel runs never share it
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # atomic: an interrupted save never leaves a half-written checkpoint
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # a truncated or foreign file
-        raise CheckpointMismatchError(f"{path} is not a readable genmodels checkpoint ({err})") from err
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointMismatchError(f"{path} is not a genmodels checkpoint (format {CHECKPOINT_FORMAT})")
-    return payload
-
-
-def _check_same(path: Path, saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
-    diffs = _mismatch(saved, wanted)
-    if diffs:
-        raise CheckpointMismatchError(
-            f"checkpoint {path} was written for another run:\n  " + "\n  ".join(diffs)
-            + "\nDelete it, pass another path, or build the model with the checkpoint's config."
-        )
-
-
-def load(model: nn.Module, path: str | Path) -> History:
-    """Load weights saved by :func:`fit` into ``model``; refuse a checkpoint of another class or config."""
+    ``check_code=False`` loads weights written by another version of the model's code anyway.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    payload = _read(path)
+    payload = read(path)
     saved = payload["describe"]
-    wanted = {"model": _describe(model, {})["model"], "config": _config_dict(model)}
-    _check_same(path, {"model": saved["model"], "config": saved["config"]}, wanted)
+    wanted = {"model": describe(model, {})["model"], "config": config_dict(model)}
+    check_same(path, {"model": saved["model"], "config": saved["config"]}, wanted)
+    if check_code and payload["code"] != code_fingerprint(model):
+        raise CheckpointMismatchError(code_message(path, model, payload["code"])
+                                      + "; pass check_code=False to load it anyway")
     model.load_state_dict(payload["state"])
     return History(**payload["history"], checkpoint=str(path))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The loop
+
+
+@contextlib.contextmanager
+def _own_rng(dev: torch.device):
+    """Run the block on the global RNG of the CPU (and of ``dev``), then give the caller back its states."""
+    cuda = [dev] if dev.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        yield
+
+
+def _rng_state(dev: torch.device) -> dict[str, Any]:
+    return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None}
+
+
+def _seed_rng(dev: torch.device, seed: int, saved: Mapping[str, Any] | None) -> None:
+    """Seed the global RNG the model's own draws (dropout ...) use, or restore a checkpoint's state."""
+    if saved:
+        torch.set_rng_state(saved["torch"])
+    else:
+        torch.random.default_generator.manual_seed(seed)
+    if dev.type == "cuda":
+        with torch.cuda.device(dev):
+            if saved and saved.get("cuda") is not None:
+                torch.cuda.set_rng_state(saved["cuda"])
+            else:
+                torch.cuda.manual_seed(seed)
+
+
+class _Recorder:
+    """Per-step values kept on the device and copied to the host in blocks (one sync per block)."""
+
+    def __init__(self, history: History, model: nn.Module, path: Path | None):
+        self.history, self.model, self.path = history, model, path
+        self.pending: list[tuple[str, dict[str, Any]]] = []
+        self.last: dict[str, float] = {}
+
+    def add(self, where: str, out: Mapping[str, Any]) -> None:
+        step = {}
+        for key, value in out.items():
+            if isinstance(value, Tensor):
+                if value.numel() != 1:
+                    raise ValueError(f"{type(self.model).__name__}.training_step must return scalar tensors; "
+                                     f"{key!r} has shape {tuple(value.shape)}")
+                value = value.detach().reshape(()).clone()  # a buffer the model updates in place stays as it was
+            step[key] = value
+        self.pending.append((where, step))
+
+    def flush(self) -> dict[str, float]:
+        """Copy the pending values to the host, check them finite, append them; return their sums."""
+        tensors = [v for _, s in self.pending for v in s.values() if isinstance(v, Tensor)]
+        by_device: dict[torch.device, list[Tensor]] = {}
+        for v in tensors:
+            by_device.setdefault(v.device, []).append(v)
+        host: dict[int, float] = {}
+        for dev, vs in by_device.items():
+            acc = torch.float32 if dev.type == "mps" else torch.float64
+            for v, x in zip(vs, torch.stack([v.to(acc) for v in vs]).cpu().tolist()):
+                host[id(v)] = x
+        sums: dict[str, float] = {}
+        for where, step in self.pending:
+            for key, value in step.items():
+                v = host[id(value)] if isinstance(value, Tensor) else float(value)
+                if not math.isfinite(v):
+                    saved = f"; the last checkpoint is {self.path}" if self.path and self.path.exists() else ""
+                    raise NonFiniteLossError(
+                        f"{type(self.model).__name__}: {key} = {v} at {where}. Expected a finite value: "
+                        f"lower the learning rate or check the data's range{saved}.")
+                self.history.steps.setdefault(key, []).append(v)
+                sums[key] = sums.get(key, 0.0) + v
+                self.last[key] = v
+        self.pending = []
+        return sums
+
+
+def _prepare(data: Batch | None, dev: torch.device) -> Batch | None:
+    if data is None:
+        return None
+    return _pack(tuple(t.to(dev) for t in _as_batch_tuple(data)), isinstance(data, Tensor))
+
+
+def _settings(train_data: Batch, val_data: Batch | None, batch_size: int, seed: int,
+              callbacks: Sequence[Callback], precision: str) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "batch_size": batch_size,
+        "seed": seed,
+        "data": [data_fingerprint(t) for t in _as_batch_tuple(train_data)],
+        "val_data": [data_fingerprint(t) for t in _as_batch_tuple(val_data)] if val_data is not None else None,
+        "callbacks": [callback_key(cb) for cb in callbacks],
+        "precision": precision,
+    }
+    if runtime.max_steps() is not None:  # a capped run is another run: never taken for the whole one
+        settings["max_steps"] = runtime.max_steps()
+    return settings
 
 
 def fit(
@@ -233,6 +284,7 @@ def fit(
     retrain: bool = False,
     device: torch.device | str | None = None,
     progress: bool | None = None,
+    precision: str = "fp32",
 ) -> History:
     """Train ``model`` on ``data`` for ``epochs`` epochs; return its :class:`History`.
 
@@ -245,63 +297,75 @@ def fit(
     checkpoint: an explicit checkpoint path instead (resumed if present; refused if from another run).
     retrain: ignore and overwrite an existing checkpoint.
     progress: a tqdm progress bar; by default on, except in the smoke budget.
+    precision: ``"fp32"``, or ``"bf16"`` to run ``training_step`` under bfloat16 autocast (for GPUs).
+
+    Under ``GENMODELS_MAX_STEPS=N`` the call stops after N steps; its last epoch then runs every callback
+    (``every`` ones included) so what a notebook reads afterwards exists, and the run is cached apart.
+    The caller's global torch RNG state is restored on return.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive; got epochs={epochs}, batch_size={batch_size}")
-    dev = torch.device(device) if device is not None else runtime.device()
-    single = isinstance(data, Tensor)
-    tensors = tuple(t.to(dev) for t in _as_batch_tuple(data))
-    train_data = _pack(tensors, single)
-    if val_data is not None:
-        val_single = isinstance(val_data, Tensor)
-        val_data = _pack(tuple(t.to(dev) for t in _as_batch_tuple(val_data)), val_single)
-    model.to(dev)
-
-    settings = {
-        "batch_size": batch_size,
-        "seed": seed,
-        "data": [list(t.shape) for t in tensors],
-    }
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r} is not known; expected one of {', '.join(PRECISIONS)}")
     if name is not None and checkpoint is not None:
         raise ValueError("give either name= (cached run) or checkpoint= (explicit path), not both")
+    dev = torch.device(device) if device is not None else runtime.device()
+    train_data, val_data = _prepare(data, dev), _prepare(val_data, dev)
+    model.to(dev)
+    settings = _settings(train_data, val_data, batch_size, seed, callbacks, precision)
     if name is not None:
         checkpoint = runtime.cache_dir() / "checkpoints" / f"{cache_key(name, model, {**settings, 'epochs': epochs})}.pt"
     path = Path(checkpoint) if checkpoint is not None else None
-    wanted = _describe(model, settings)
+    wanted = describe(model, settings)
+    payload = read(path) if path is not None and path.exists() and not retrain else None
+    if payload is not None:
+        check_same(path, payload["describe"], wanted)
+        if payload["code"] != code_fingerprint(model):  # other code wrote it: retrain a cached run, refuse a path
+            if name is None:
+                raise CheckpointMismatchError(code_message(path, model, payload["code"])
+                                              + "; pass retrain=True to train again")
+            print(f"{code_message(path, model, payload['code'])}: retraining", file=sys.stderr)
+            payload = None
+    benchmark = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = benchmark or dev.type == "cuda"
+    try:
+        with _own_rng(dev):
+            return _run(model, train_data, val_data, epochs, batch_size, callbacks, seed, path, payload, dev,
+                        progress, precision, wanted)
+    finally:
+        torch.backends.cudnn.benchmark = benchmark
 
+
+def _run(model, train_data, val_data, epochs, batch_size, callbacks, seed, path, payload, dev, progress,
+         precision, wanted) -> History:
     optimizers = model.configure_optimizers()
     shuffle = torch.Generator().manual_seed(seed)
-    history = History(checkpoint=str(path) if path else None)
-    start_epoch, step = 0, 0
-
-    if path is not None and path.exists() and not retrain:
-        payload = _read(path)
-        _check_same(path, payload["describe"], wanted)
+    history = History(checkpoint=str(path) if path else None, max_steps=runtime.max_steps())
+    start_epoch, step, rng = 0, 0, None
+    if payload is not None:
         model.load_state_dict(payload["state"])
         for key, opt in optimizers.items():
             opt.load_state_dict(payload["optimizers"][key])
         history = History(**payload["history"], checkpoint=str(path))
-        start_epoch, step = payload["epoch"], payload["step"]
-        shuffle.set_state(payload["rng"]["shuffle"])
-        torch.set_rng_state(payload["rng"]["torch"])
-        if dev.type == "cuda" and payload["rng"].get("cuda") is not None:
-            torch.cuda.set_rng_state(payload["rng"]["cuda"], dev)
+        start_epoch, step, rng = payload["epoch"], payload["step"], payload["rng"]
+        shuffle.set_state(rng["shuffle"])
         if start_epoch >= epochs:
             model.eval()
             return history
-    else:
-        torch.manual_seed(seed)
+    _seed_rng(dev, seed, rng)
 
-    n = tensors[0].shape[0]
-    steps_per_epoch = math.ceil(n / batch_size)
-    show = runtime.budget() != "smoke" if progress is None else progress
+    steps_per_epoch = math.ceil(_as_batch_tuple(train_data)[0].shape[0] / batch_size)
+    cap = runtime.max_steps()
+    total = (epochs - start_epoch) * steps_per_epoch
     bar = None
-    if show:
+    if (runtime.budget() != "smoke") if progress is None else progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=(epochs - start_epoch) * steps_per_epoch, desc=type(model).__name__, leave=True)
-
+        bar = tqdm(total=total if cap is None else min(total, cap), desc=type(model).__name__, leave=True)
+    recorder = _Recorder(history, model, path)
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     history.trained_now = True
+    done = 0  # steps in this call, for the cap
     grad_mode = torch.is_grad_enabled()
     torch.set_grad_enabled(True)  # training needs gradients even when fit is called under torch.no_grad()
     try:
@@ -309,56 +373,51 @@ def fit(
             model.train()
             t0 = time.perf_counter()
             sums: dict[str, float] = {}
+            n_steps = 0
             for i, batch in enumerate(batches(train_data, batch_size, shuffle)):
-                out = model.training_step(batch, optimizers)
-                record = {}
-                for key, value in out.items():
-                    v = float(value.detach()) if isinstance(value, Tensor) else float(value)
-                    if not math.isfinite(v):
-                        where = f"epoch {epoch + 1}, step {step + 1} (batch {i + 1} of {steps_per_epoch})"
-                        saved = f"; the last checkpoint is {path}" if path and path.exists() else ""
-                        raise NonFiniteLossError(
-                            f"{type(model).__name__}: {key} = {v} at {where}. Expected a finite value: "
-                            f"lower the learning rate or check the data's range{saved}."
-                        )
-                    record[key] = v
-                for key, v in record.items():
-                    history.steps.setdefault(key, []).append(v)
-                    sums[key] = sums.get(key, 0.0) + v
-                step += 1
+                with autocast:
+                    out = model.training_step(batch, optimizers)
+                recorder.add(f"epoch {epoch + 1}, step {step + 1} (batch {i + 1} of {steps_per_epoch})", out)
+                step, done, n_steps = step + 1, done + 1, n_steps + 1
+                last = i + 1 == steps_per_epoch or done == cap
+                if len(recorder.pending) >= READBACK or last:
+                    for k, s in recorder.flush().items():
+                        sums[k] = sums.get(k, 0.0) + s
+                    if bar is not None:
+                        bar.set_postfix({k: f"{v:.4g}" for k, v in list(recorder.last.items())[:3]})
                 if bar is not None:
                     bar.update(1)
-                    if step % 10 == 0 or i + 1 == steps_per_epoch:
-                        bar.set_postfix({k: f"{v:.4g}" for k, v in list(record.items())[:3]})
+                if done == cap:
+                    break
+            capped = done == cap
             if dev.type == "cuda":
                 torch.cuda.synchronize(dev)
             entry: dict[str, Any] = {"epoch": epoch + 1, "step": step, "seconds": time.perf_counter() - t0}
-            entry.update({f"mean_{k}": s / steps_per_epoch for k, s in sums.items()})
+            entry.update({f"mean_{k}": s / n_steps for k, s in sums.items()})
             model.eval()
             if val_data is not None:
                 entry.update({f"val_{k}": v for k, v in evaluate(model, val_data, batch_size).items()})
             for callback in callbacks:
-                with torch.no_grad():
-                    extra = callback(model, epoch + 1)
+                with torch.no_grad():  # under the cap, the last epoch runs every callback
+                    extra = (getattr(callback, "every_inner", callback) if capped else callback)(model, epoch + 1)
                 if extra:
                     entry.update(extra)
             history.epochs.append(entry)
             if path is not None:
-                _save(path, {
+                save(path, {
                     "format": CHECKPOINT_FORMAT,
                     "genmodels": _version(),
+                    "code": code_fingerprint(model),
                     "describe": wanted,
                     "state": model.state_dict(),
                     "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
-                    "epoch": epoch + 1,
+                    "epoch": epochs if capped else epoch + 1,  # a capped run is complete as it stands
                     "step": step,
-                    "history": {"steps": history.steps, "epochs": history.epochs},
-                    "rng": {
-                        "shuffle": shuffle.get_state(),
-                        "torch": torch.get_rng_state(),
-                        "cuda": torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None,
-                    },
+                    "history": {"steps": history.steps, "epochs": history.epochs, "max_steps": history.max_steps},
+                    "rng": {"shuffle": shuffle.get_state(), **_rng_state(dev)},
                 })
+            if capped:
+                break
     finally:
         torch.set_grad_enabled(grad_mode)
         if bar is not None:
@@ -369,18 +428,23 @@ def fit(
 
 @torch.no_grad()
 def evaluate(model: Model, data: Batch, batch_size: int = 512) -> dict[str, float]:
-    """Example-weighted mean of ``model.validation_step`` over ``data`` in order (eval mode)."""
+    """Example-weighted mean of ``model.validation_step`` over ``data`` in order (eval mode).
+
+    The sums stay on the device; one copy to the host at the end.
+    """
     was_training = model.training
     model.eval()
-    totals: dict[str, float] = {}
+    totals: dict[str, Tensor | float] = {}
     count = 0
     for batch in batches(data, batch_size):
-        m = (batch if isinstance(batch, Tensor) else batch[0]).shape[0]
+        m = first(batch).shape[0]
         for key, value in model.validation_step(batch).items():
-            totals[key] = totals.get(key, 0.0) + float(value) * m
+            v = value.detach().to(torch.float32 if value.device.type == "mps" else torch.float64) \
+                if isinstance(value, Tensor) else float(value)
+            totals[key] = totals.get(key, 0.0) + v * m
         count += m
     model.train(was_training)
-    return {k: v / count for k, v in totals.items()}
+    return {k: float(v) / count for k, v in totals.items()}
 
 
 @torch.no_grad()
@@ -390,11 +454,18 @@ def apply_batched(fn: Callable[[Tensor], Tensor], x: Tensor, device: torch.devic
 
 
 def every(n: int, callback: Callback) -> Callback:
-    """Run ``callback`` only on epochs that are multiples of ``n`` (and never on others)."""
+    """Run ``callback`` only on epochs that are multiples of ``n`` (and never on others).
+
+    Under a step cap the last epoch :func:`fit` runs calls ``callback`` whatever its number.
+    """
+    if n < 1:
+        raise ValueError(f"every(n, ...) needs a positive n; got {n}")
 
     def wrapped(model: Model, epoch: int):
         return callback(model, epoch) if epoch % n == 0 else None
 
+    wrapped.every_inner = callback  # type: ignore[attr-defined]
+    wrapped.cache_key = f"every({n}, {callback_key(callback)})"  # type: ignore[attr-defined]
     return wrapped
 
 
