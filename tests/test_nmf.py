@@ -162,7 +162,7 @@ def test_multiplicative_nae_decreases_error_and_keeps_zeros():
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
 def test_projected_nae_training_through_fit(optimizer):
     V, W_E, W_D, W_C, H_C = nae_problem(seed=2)
-    lr = {"sgd": 0.5, "adam": 1e-2, "rmsprop": 1e-2}[optimizer]
+    lr = {"sgd": 2e-4, "adam": 1e-2, "rmsprop": 1e-2}[optimizer]  # φ is a sum: SGD needs a small step
     model, history = nmf.train_nae(V.float(), W_E.float(), W_D.float(), W_C.float(), H_C.float(),
                                    optimizer, n_iter=150, lr=lr, device="cpu")
     errors = history["l1_error"]
@@ -177,12 +177,175 @@ def test_projected_nae_training_through_fit(optimizer):
     torch.testing.assert_close(model(V.float().T, H_C.float().T).detach(), V_hat.T)
 
 
-def test_nae_config_rejects_unknown_optimizer_and_fills_paper_rates():
+def numpy_gradients(V, W_E, W_D, H_C):
+    """Eq. (nmf-nae-grad) in NumPy: the gradients of φ = ||V − W_D H'||²_F, written from the formula."""
+    v, e, d, c = (x.numpy() for x in (V, W_E, W_D, H_C))
+    A = e @ v
+    D = c * (A > 0)
+    H = np.maximum(A, 0) * c
+    g_D = 2 * (d @ H @ H.T - v @ H.T)
+    g_E = 2 * (((d.T @ d @ H) * D) @ v.T - ((d.T @ v) * D) @ v.T)
+    return g_E, g_D, float(((v - d @ H) ** 2).sum())
+
+
+def signed_start(seed=3):
+    V, W_E, W_D, W_C, H_C = nae_problem(seed=seed)
+    g = torch.Generator().manual_seed(seed + 100)  # not nae_init's stream, which drew W_E itself
+    W_E = W_E - 1.5 * W_E.mean() * torch.rand(W_E.shape, generator=g, dtype=W_E.dtype)  # some entries < 0
+    return V, W_E, W_D, W_C, H_C
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_nae_sgd_step_is_the_projected_gradient_step_of_the_papers_loss(reduction):
+    V, W_E, W_D, W_C, H_C = signed_start()
+    assert (W_E < 0).any()
+    lr = 1e-3
+    model = nmf.NAE(nmf.NAEConfig(30, 4, "sgd", lr, reduction=reduction), W_E, W_D, W_C)
+    g_E, g_D, phi = numpy_gradients(V, W_E, W_D, H_C)
+    out = model.training_step((V.T, H_C.T), model.configure_optimizers())
+    scale = 1.0 if reduction == "sum" else 1.0 / V.numel()  # the mean divides φ and its gradient by N·K
+    assert float(out["loss"]) == pytest.approx(phi * scale, rel=1e-12)
+    np.testing.assert_allclose(model.W_E.detach().numpy(), W_E.numpy() - lr * scale * g_E, rtol=1e-10, atol=1e-14)
+    projected = np.maximum(W_D.numpy() - lr * scale * g_D, 0) * W_C.numpy()  # Eq. (nmf-nae-proj)
+    np.testing.assert_allclose(model.W_D.detach().numpy(), projected, rtol=1e-10, atol=1e-14)
+    l1 = np.abs(V.numpy() - W_D.numpy() @ (np.maximum(W_E.numpy() @ V.numpy(), 0) * H_C.numpy())).sum(0).mean()
+    assert float(out["l1_error"]) == pytest.approx(l1, rel=1e-12)
+
+
+def test_nonnegative_encoder_is_projected_after_each_step():
+    V, W_E, W_D, W_C, H_C = nae_problem(seed=4)
+    lr = 0.05  # large enough that the unprojected step makes entries of W_E negative
+    g_E, _, _ = numpy_gradients(V, W_E, W_D, H_C)
+    step = W_E.numpy() - lr * g_E
+    assert (step < 0).any()
+    for encoder, expected in [("nonnegative", np.maximum(step, 0)), ("signed", step)]:
+        model = nmf.NAE(nmf.NAEConfig(30, 4, "sgd", lr, encoder=encoder), W_E, W_D, W_C)
+        model.training_step((V.T, H_C.T), model.configure_optimizers())
+        np.testing.assert_allclose(model.W_E.detach().numpy(), expected, rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="nonnegative encoder"):
+        nmf.NAE(nmf.NAEConfig(30, 4, encoder="nonnegative"), -W_E, W_D, W_C)
+
+
+def test_rmsprop_and_adam_steps_use_the_papers_hyper_parameters():
+    V, W_E, W_D, W_C, H_C = signed_start(seed=5)
+    g_E, _, _ = numpy_gradients(V, W_E, W_D, H_C)
+    lr = 1e-3
+    # RMSprop, ρ = 0.9, ε = 1e-7, from s = 0: θ ← θ − γ g / (sqrt((1 − ρ) g²) + ε)
+    model = nmf.NAE(nmf.NAEConfig(30, 4, "rmsprop", lr), W_E, W_D, W_C)
+    model.training_step((V.T, H_C.T), model.configure_optimizers())
+    expected = W_E.numpy() - lr * g_E / (np.sqrt(0.1 * g_E**2) + 1e-7)
+    np.testing.assert_allclose(model.W_E.detach().numpy(), expected, rtol=1e-9, atol=1e-12)
+    # Adam's first step, bias-corrected: θ ← θ − γ g / (|g| + ε)
+    model = nmf.NAE(nmf.NAEConfig(30, 4, "adam", lr), W_E, W_D, W_C)
+    model.training_step((V.T, H_C.T), model.configure_optimizers())
+    expected = W_E.numpy() - lr * g_E / (np.abs(g_E) + 1e-7)
+    np.testing.assert_allclose(model.W_E.detach().numpy(), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_nae_config_rejects_bad_fields_and_fills_paper_rates():
     with pytest.raises(ValueError, match="optimizer must be one of"):
         nmf.NAEConfig(K=3, R=2, optimizer="adagrad")
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nmf.NAEConfig(K=3, R=2, reduction="max")
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        nmf.NAEConfig(K=3, R=2, encoder="positive")
+    with pytest.raises(ValueError, match="lr must be positive"):
+        nmf.NAEConfig(K=3, R=2, lr=0.0)
     assert nmf.NAEConfig(K=3, R=2, optimizer="sgd").lr == 0.1
+    assert nmf.NAEConfig(K=3, R=2).reduction == "sum" and nmf.NAEConfig(K=3, R=2).encoder == "signed"
     with pytest.raises(ValueError, match="W_E: expected shape"):
         nmf.NAE(nmf.NAEConfig(K=3, R=2), torch.rand(3, 2), torch.rand(3, 2), torch.ones(3, 2))
+    V, W_E, W_D, W_C, H_C = nae_problem()
+    model, _ = nmf.train_nae(V, W_E, W_D, W_C, H_C, "sgd", n_iter=1, lr=1e-4, reduction="mean",
+                             encoder="nonnegative", device="cpu", progress=False)
+    assert (model.config.reduction, model.config.encoder, model.config.lr) == ("mean", "nonnegative", 1e-4)
+    other, _ = nmf.train_nae(V, W_E, W_D, W_C, H_C, "sgd", n_iter=1, device="cpu", progress=False)
+    assert other.config is not model.config and other.config.lr == 0.1
+
+
+def lee_seung_operator(V, W_D, H_C):
+    """The matrix L with vec(W_D (H^C ⊙ (W_E V))) = L vec(W_E), built entry by entry (row-major vec)."""
+    K, N = V.shape
+    R = W_D.shape[1]
+    # L[(k, n), (r, j)] = W_D[k, r] H^C[r, n] V[j, n]
+    return np.einsum("kr,rn,jn->knrj", W_D.numpy(), H_C.numpy(), V.numpy()).reshape(K * N, R * K)
+
+
+def test_multiplicative_encoder_step_is_lee_seung_nnls_on_a_nonnegative_operator():
+    V, W_E, W_D, W_C, H_C = nae_problem(seed=6)
+    L = lee_seung_operator(V, W_D, H_C)
+    assert (L >= 0).all()
+    v, x = V.numpy().reshape(-1), W_E.numpy().reshape(-1)
+    np.testing.assert_allclose(L @ x, (W_D @ nmf.nae_activations(W_E, V, H_C)).numpy().reshape(-1), rtol=1e-12)
+    x_new = x * (L.T @ v) / (L.T @ L @ x)
+    W_E1, _, _, _ = nmf.nae_multiplicative(V, W_E, W_D, H_C, n_iter=1, eps=0.0, error=None)
+    np.testing.assert_allclose(W_E1.numpy().reshape(-1), x_new, rtol=1e-10)
+    assert np.sum((v - L @ x_new) ** 2) <= np.sum((v - L @ x) ** 2)
+
+
+def test_multiplicative_nae_loss_never_increases():
+    V, W_E, W_D, W_C, H_C = nae_problem(seed=7)
+    _, _, errors, _ = nmf.nae_multiplicative(V, W_E, W_D, H_C, n_iter=200, error="frobenius")
+    assert np.all(np.diff(errors) <= 1e-10 * errors[:-1]), np.diff(errors).max()
+
+
+def test_nae_init_scales_the_encoder_to_the_least_squares_loudness():
+    V, W_E, W_D, W_C, H_C = nae_problem(seed=8)
+    assert (W_E >= 0).all()
+    torch.testing.assert_close(W_D.sum(0), torch.ones(4, dtype=W_D.dtype))  # ℓ¹-normalised templates
+    torch.testing.assert_close(W_D > 0, W_C > 0)
+    V_hat = W_D @ nmf.nae_activations(W_E, V, H_C)
+    # c minimises ||V − c V̂||²: the residual is orthogonal to V̂, so no other scale fits better
+    assert float(((V - V_hat) * V_hat).sum()) == pytest.approx(0.0, abs=1e-10 * float((V * V).sum()))
+
+
+def test_random_init_matches_the_mean_of_V_and_keeps_device_and_dtype():
+    V, _, _ = problem(K=200, N=300, R=10, dtype=torch.float32)
+    W, H = nmf.random_init(V, 10, seed=3)
+    assert W.dtype == H.dtype == torch.float32 and (W > 0).all() and (H > 0).all()
+    assert float((W @ H).mean()) == pytest.approx(float(V.mean()), rel=0.05)
+
+
+def test_step_cap_reaches_the_multiplicative_loops(monkeypatch):
+    V, W_E, W_D, W_C, H_C = nae_problem(seed=9)
+    monkeypatch.setenv("GENMODELS_MAX_STEPS", "3")
+    assert nmf.nmf(V, R=4, n_iter=50).errors.shape == (4,)
+    assert nmf.nae_multiplicative(V, W_E, W_D, H_C, n_iter=50).errors.shape == (4,)
+    _, history = nmf.train_nae(V, W_E, W_D, W_C, H_C, "rmsprop", n_iter=50, device="cpu", progress=False)
+    assert history["l1_error"].shape == (3,)
+
+
+def test_constraints_equal_a_loop_over_bins_harmonics_and_frames():
+    notes = torch.tensor([[0.0, 0.4, 40.0], [0.3, 0.9, 76.0], [1.0, 1.2, 40.0]], dtype=torch.float64)
+    n_fft, sr, hop, n_frames = 512, 8000, 128, 90
+    kw = dict(sr=sr, n_fft=n_fft, hop=hop, n_harmonics=5, width_semitones=0.7, min_bins=1.5,
+              onset_tol=0.05, offset_tol=0.15)
+    W_C, H_C, pitches = nmf.constraints_from_score(notes, n_frames, **kw)
+    W_ref = np.zeros((n_fft // 2 + 1, 2))
+    for r, p in enumerate([40, 76]):
+        f0 = 440 * 2 ** ((p - 69) / 12)
+        for m in range(1, 6):
+            half = max(m * f0 * (2 ** (0.7 / 12) - 1), 1.5 * sr / n_fft)
+            for k in range(n_fft // 2 + 1):
+                if abs(k * sr / n_fft - m * f0) <= half:
+                    W_ref[k, r] = 1
+    H_ref = np.zeros((2, n_frames))
+    for onset, offset, p in notes.tolist():
+        for n in range(n_frames):
+            if onset - 0.05 <= n * hop / sr <= offset + 0.15:
+                H_ref[[40, 76].index(int(p)), n] = 1
+    np.testing.assert_array_equal(W_C.numpy(), W_ref)
+    np.testing.assert_array_equal(H_C.numpy(), H_ref)
+    assert pitches.tolist() == [40, 76]
+    assert 0 < W_ref[:, 0].sum() < W_ref[:, 1].sum()  # the bands widen with the pitch (and the floor is hit)
+
+
+def test_each_separation_mask_is_its_share_of_the_model():
+    V, W0, H0 = problem(seed=5)
+    w, h = W0.numpy(), H0.numpy()
+    for rows in ([1], [0, 3]):
+        expected = (w[:, rows] @ h[rows]) / (w @ h)
+        np.testing.assert_allclose(nmf.separation_mask(W0, H0, rows, eps=0.0).numpy(), expected, rtol=1e-12)
 
 
 def test_separation_masks_sum_to_one():

@@ -8,7 +8,9 @@ Three ways to get a :class:`Piece` (audio + the notes that were played):
   ``renderer="fluidsynth"`` through Debian's ``fluidsynth`` and a General MIDI soundfont when both are
   installed (optional, never required).
 * :func:`load_recording` reads a reader's own recording plus its score (a MIDI file or a CSV of note
-  events), e.g. the Saarland Music Data (SMD) used in the paper.
+  events), e.g. the Saarland Music Data (SMD) used in the paper. Performance MIDI is read exactly
+  (:func:`read_midi`: no quantisation) and notes are held through the sustain pedal (CC 64).
+* :func:`load_piece` is the chapters' switch: a corpus piece, or a recording when given a folder.
 
 Audio helpers :func:`stft`, :func:`istft` and :func:`spectrogram` use the paper's settings: 22,050 Hz,
 Hann window of 2,048 samples, hop 1,024.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +32,7 @@ import torch
 from torch import Tensor
 
 from .. import runtime
+from ._midi import read_midi
 from .base import DataFolderError, require_folder
 
 SR = 22_050
@@ -125,7 +129,7 @@ def score_notes(name: str) -> Tensor:
     Tied notes are merged, grace notes (no duration) dropped. Parsed once and cached.
     """
     if name not in PIECES:
-        raise KeyError(f"unknown piece {name!r}; the corpus pieces are {sorted(PIECES)}")
+        raise ValueError(f"unknown piece {name!r}; the corpus pieces are {sorted(PIECES)}")
     cached = runtime.cache_dir() / "embedded" / f"piano-{name}.npy"
     if cached.exists():
         return torch.from_numpy(np.load(cached))
@@ -141,12 +145,14 @@ def score_notes(name: str) -> Tensor:
             rows.append((onset, onset + duration, pitch.midi))
     notes = np.array(sorted(rows), dtype=np.float64)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    np.save(cached, notes)
+    partial = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npy")
+    np.save(partial, notes)
+    os.replace(partial, cached)  # atomic: a parallel reader never sees half a file
     return torch.from_numpy(notes)
 
 
 def excerpt(notes: Tensor, seconds: float | None) -> Tensor:
-    """The notes starting before ``seconds`` (all when None), offsets cut at ``seconds``."""
+    """The notes (M', 3) of ``notes`` (M, 3) starting before ``seconds`` (all when None), offsets cut at ``seconds``."""
     if seconds is None:
         return notes
     if seconds <= 0:
@@ -326,8 +332,11 @@ def _to_mono_float(data: np.ndarray, rate: int, sr: int, what: str) -> Tensor:
     return torch.from_numpy(data.astype(np.float32))
 
 
-def read_score(path: str | Path) -> Tensor:
-    """Notes (M, 3) from a MIDI file (via music21) or a CSV of (onset s, offset s, MIDI pitch) rows."""
+def read_score(path: str | Path, sustain: bool = True) -> Tensor:
+    """Notes (M, 3) from a MIDI file (:func:`read_midi`) or a CSV of (onset s, offset s, MIDI pitch) rows.
+
+    Notebook: chapters/05_nonnegative_decomposition/04_experiments.ipynb
+    """
     path = Path(path)
     if path.suffix.lower() == ".csv":
         rows = []
@@ -345,38 +354,57 @@ def read_score(path: str | Path) -> Tensor:
         if not rows or any(len(r) < 3 for r in rows):
             raise ValueError(f"{path}: expected rows of (onset s, offset s, MIDI pitch)")
         notes = torch.tensor(rows, dtype=torch.float64)[:, :3]
+        notes = notes[torch.argsort(notes[:, 0], stable=True)]
     else:
-        from music21 import converter
-
-        score = converter.parse(str(path)).stripTies()
-        notes = torch.tensor(
-            [(e["offsetSeconds"], e["offsetSeconds"] + e["durationSeconds"], p.midi)
-             for e in score.flatten().secondsMap
-             if e["durationSeconds"] > 0 and hasattr(e["element"], "pitches") for p in e["element"].pitches],
-            dtype=torch.float64,
-        )
-    notes = notes[torch.argsort(notes[:, 0], stable=True)]
+        notes = read_midi(path, sustain=sustain)
     return check_notes(notes, f"score {path}")
 
 
-def load_recording(folder: str | Path, name: str, seconds: float | None = None, sr: int = SR) -> Piece:
-    """A reader's recording ``name`` from ``folder`` (see :data:`RECORDING_LAYOUT`), resampled to ``sr``."""
+def _recording_files(folder: str | Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    files = require_folder(Path(folder), RECORDING_LAYOUT)
+    wavs = {f.stem: f for f in sorted(files) if f.suffix.lower() == ".wav"}
+    scores = {f.stem: f for f in sorted(files) if f.suffix.lower() in (".mid", ".midi", ".csv")}
+    return wavs, scores
+
+
+def recordings(folder: str | Path) -> list[str]:
+    """The names under ``folder`` (see :data:`RECORDING_LAYOUT`) that have both a .wav file and a score."""
+    wavs, scores = _recording_files(folder)
+    return sorted(set(wavs) & set(scores))
+
+
+def load_recording(folder: str | Path, name: str, seconds: float | None = None, sr: int = SR,
+                   sustain: bool = True) -> Piece:
+    """A reader's recording ``name`` from ``folder`` (see :data:`RECORDING_LAYOUT`), resampled to ``sr``.
+
+    The score's notes come from :func:`read_score` (MIDI read exactly, held through the pedal when
+    ``sustain``); the first ``seconds`` of audio and notes (all when None).
+
+    Notebook: chapters/05_nonnegative_decomposition/04_experiments.ipynb
+    """
     from scipy.io import wavfile
 
-    files = require_folder(Path(folder), RECORDING_LAYOUT)
-    wavs = [f for f in files if f.stem == name and f.suffix.lower() == ".wav"]
-    scores = [f for f in files if f.stem == name and f.suffix.lower() in (".mid", ".midi", ".csv")]
-    if not wavs or not scores:
-        have = sorted({f.stem for f in files if f.suffix.lower() == ".wav"})
-        missing = ".wav file" if not wavs else "score (.mid/.midi/.csv)"
-        raise DataFolderError(f"found no {missing} named {name!r} under {folder}; recordings there: {have}; "
-                              f"expected {RECORDING_LAYOUT}")
-    rate, data = wavfile.read(wavs[0])
-    audio = _to_mono_float(data, rate, sr, str(wavs[0]))
-    notes = excerpt(read_score(scores[0]), seconds)
+    wavs, scores = _recording_files(folder)
+    if name not in wavs or name not in scores:
+        missing = ".wav file" if name not in wavs else "score (.mid/.midi/.csv)"
+        raise DataFolderError(f"found no {missing} named {name!r} under {folder}; recordings there: "
+                              f"{sorted(wavs)}; expected {RECORDING_LAYOUT}")
+    rate, data = wavfile.read(wavs[name])
+    audio = _to_mono_float(data, rate, sr, str(wavs[name]))
+    notes = excerpt(read_score(scores[name], sustain=sustain), seconds)
     if seconds is not None:
         audio = audio[: int(round(seconds * sr))]
-    return Piece(name, audio, sr, notes, f"recording {wavs[0]} with score {scores[0]}")
+    pedal = ", notes held through the sustain pedal" if sustain and scores[name].suffix.lower() != ".csv" else ""
+    return Piece(name, audio, sr, notes, f"recording {wavs[name]} with score {scores[name]}{pedal}")
+
+
+def load_piece(name: str, seconds: float | None = None, folder: str | Path | None = None) -> Piece:
+    """The chapters' switch: corpus piece ``name`` (:func:`load`) when ``folder`` is None, otherwise the
+    reader's recording ``name`` from ``folder`` (:func:`load_recording`), first ``seconds`` in both cases.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
+    return load(name, seconds=seconds) if folder is None else load_recording(folder, name, seconds=seconds)
 
 
 # ----------------------------------------------------------------------------------------------
