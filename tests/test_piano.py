@@ -144,7 +144,7 @@ def off(tick, pitch, ch=0, zero_velocity=False):
 
 
 def pedal(tick, down, ch=0):
-    return tick, bytes([0xB0 | ch, 64, 127 if down else 0])
+    return tick, bytes([0xB0 | ch, 64, 64 if down else 63])  # the threshold values: 64 is down, 63 up
 
 
 def test_read_midi_uses_the_tempo_map_exactly(tmp_path):
