@@ -95,7 +95,27 @@ def test_prototype_basis_and_alpha_make_f_linear_on_the_piece():
     (grad,) = torch.autograd.grad(f.sum(), x)
     with torch.no_grad():
         assert torch.allclose(model.basis(x), grad, atol=1e-6)
+        # α by hand: the biases of the units that are on
+        on = (x @ model.weight.T + model.bias) > 0
+        assert torch.allclose(model.alpha(x), (on.float() * model.bias).sum(1), atol=1e-6)
         assert torch.allclose(model.alpha(x) + (x * model.basis(x)).sum(1), f, atol=1e-5)
+
+
+def test_prototype_keeps_float64():
+    model = ebm.Prototype(torch.randn(3, 2, dtype=torch.float64), torch.zeros(3, dtype=torch.float64))
+    x = torch.randn(4, 2, dtype=torch.float64)
+    assert model(x).dtype == torch.float64 and model.basis(x).dtype == torch.float64
+
+
+@pytest.mark.parametrize("sigma", [1.0, 0.6])
+def test_grid_log_z_matches_the_closed_form_of_a_linear_tilt(sigma):
+    # f(I) = ⟨I, μ⟩/σ²: Z = E_q[exp f] = exp(‖μ‖²/(2σ²)) and p = N(μ, σ²·1).
+    mu = torch.tensor([0.5, -0.3])
+    g = ebm.grid_2d(lambda i: i @ mu / sigma**2, sigma, lim=8 * sigma, n=401)
+    assert abs(float(g["log_z"]) - float(mu.pow(2).sum()) / (2 * sigma**2)) < 1e-4
+    assert torch.allclose(g["mean"], mu.double(), atol=1e-4)
+    assert torch.allclose(g["cov"], sigma**2 * torch.eye(2, dtype=torch.float64), atol=1e-4)
+    assert abs(float(g["density"].sum() * g["cell"]) - 1) < 1e-9
 
 
 # ------------------------------------------------------------------------------------- Generative ConvNet
@@ -116,7 +136,12 @@ def test_basis_equals_autograd_gradient_and_finite_differences(top):
         assert same
         slope = (model(x + h * v) - model(x)) / h
         assert torch.allclose(slope, (v * b).flatten(1).sum(1), rtol=1e-2, atol=1e-3)
-        assert torch.allclose(model.alpha(x) + (x * b).flatten(1).sum(1), model(x), atol=1e-4)
+        # α independently of f − ⟨I, B⟩: the network run on the zero image with I's activation masks frozen
+        masks, h = model.pattern(x), torch.zeros_like(x)
+        for conv, mask in zip(model.convs, masks):
+            h = conv(h) * mask
+        alpha = model.head(h.flatten(1)).squeeze(1) if model.head is not None else h.flatten(1).sum(1)
+        assert torch.allclose(model.alpha(x), alpha, atol=1e-4)
 
 
 def test_attractor_dynamics_end_at_an_auto_encoding_mode():
@@ -129,6 +154,18 @@ def test_attractor_dynamics_end_at_an_auto_encoding_mode():
         assert (0.8**2 * model.basis(x) - x).abs().max() < 1e-4
         assert (0.8**2 * model.basis(start) - start).abs().max() > 1.0
         assert model.responses(x).abs().min() > 1e-3
+
+
+@pytest.mark.parametrize("sigma", [1.0, 0.7])
+def test_expected_cd_gradient_is_the_reconstruction_gradient_times_the_constant(sigma):
+    # Proposition 3 with a general σ: E[g_CD] = ε²/(2σ⁴) · (−∇ ½‖I − σ²B‖²) when the pattern is kept.
+    torch.manual_seed(6)
+    model, eps = small_convnet(channels=3), 0.01 * sigma
+    r = ebm.cd_and_reconstruction_gradients(model, torch.randn(1, 3, 12, 12), eps, sigma, noise=False)
+    assert float(r["unchanged"]) == 1.0
+    assert ebm.cosine(r["cd"], r["reconstruction"]) > 0.9999
+    ratio = float(r["cd"].norm() / r["reconstruction"].norm())
+    assert abs(ratio / (eps**2 / (2 * sigma**4)) - 1) < 2e-3
 
 
 def test_cd_gradient_matches_reconstruction_gradient_when_the_pattern_is_kept():
@@ -189,9 +226,10 @@ def test_convnet_rejects_bad_shapes_and_configs():
 
 
 def test_center_and_to_pixels_round_trip_and_report_clipping():
-    x = torch.rand(2, 3, 8, 8)
+    x = 0.2 * torch.rand(2, 3, 8, 8) + torch.tensor([0.1, 0.5, 0.7]).view(1, 3, 1, 1)
     I, mean = ebm.center(x)
-    assert torch.allclose(I.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-3)
+    assert torch.allclose(mean, x.mean(dim=(0, 2, 3)))
+    assert torch.allclose(I, 255 * (x - x.mean(dim=(0, 2, 3)).view(1, 3, 1, 1)), atol=1e-4)
     back, outside = ebm.to_pixels(I, mean)
     assert torch.allclose(back, x, atol=1e-6) and outside == 0.0
     _, outside = ebm.to_pixels(I * 3, mean)
@@ -207,7 +245,8 @@ def test_textures_load_offline(name, channels):
     t = gm.data.textures.texture(name, 32)
     assert t.x.shape == (1, channels, 32, 32)
     assert 0 <= float(t.x.min()) and float(t.x.max()) <= 1 and float(t.x.std()) > 0.02
-    assert name in gm.data.textures.sources().__repr__() or name in repr(gm.data.textures.TEXTURES)
+    fn = gm.data.textures.TEXTURES[name][0]
+    assert fn in gm.data.textures.sources()[f"texture:{name}"] and fn in t.source
 
 
 def test_objects_are_distinct_faces():
@@ -226,10 +265,16 @@ def test_texture_loaders_fail_clearly(tmp_path):
         gm.data.textures.objects(root=tmp_path)
 
 
-def test_texture_folder_is_read_and_resized(tmp_path):
+def test_texture_folder_reads_the_named_file_cropped_to_its_central_square(tmp_path):
     from skimage import io
 
-    for i in range(2):
-        io.imsave(tmp_path / f"t{i}.png", (np.random.default_rng(i).random((40, 50, 3)) * 255).astype(np.uint8))
-    t = gm.data.textures.texture(root=tmp_path, size=16)
-    assert t.x.shape == (2, 3, 16, 16) and "2 image(s)" in t.source
+    for i, (h, w) in enumerate([(40, 60), (30, 30)]):
+        io.imsave(tmp_path / f"t{i}.png", (np.random.default_rng(i).random((h, w, 3)) * 255).astype(np.uint8))
+    t = gm.data.textures.texture("t0", root=tmp_path, size=40)
+    assert t.x.shape == (1, 3, 40, 40) and "t0.png" in t.source
+    raw = torch.from_numpy(io.imread(tmp_path / "t0.png").astype(np.float32) / 255).permute(2, 0, 1)
+    assert torch.allclose(t.x[0], raw[:, :, 10:50], atol=1e-5)  # the central 40×40 square, not a squeeze
+    with pytest.raises(gm.data.DataFolderError, match=r"no texture named 'brick'.*t0"):
+        gm.data.textures.texture("brick", root=tmp_path)
+    faces = gm.data.textures.objects(root=tmp_path, size=16)
+    assert faces.x.shape == (2, 1, 16, 16) and "2 image(s)" in faces.source

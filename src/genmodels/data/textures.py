@@ -7,7 +7,9 @@ Offline, everything comes from images that ship inside the scikit-image wheel (`
 * aligned objects: ``faces``, the 100 face crops (25×25, grey) of ``skimage.data.lfw_subset``.
 
 A reader who has the paper's own training images (224×224 photographs) puts them in a folder and passes
-``root=``; then :func:`texture` and :func:`objects` read every image file there instead.
+``root=``: :func:`texture` then reads the one file whose name (without suffix) is ``name`` (the paper learns
+one model per texture), :func:`objects` every image file there. Non-square images are cropped to their
+central square before resizing, so a texture is never stretched.
 
 Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
 """
@@ -33,6 +35,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 def sources() -> dict[str, str]:
+    """Data set → the source a call would use now (the embedded scikit-image images)."""
     out = {f"texture:{name}": f"embedded: skimage.data.{fn}() (scikit-image wheel)" for name, (fn, _, _) in TEXTURES.items()}
     out["objects:faces"] = "embedded: skimage.data.lfw_subset() faces (scikit-image wheel)"
     return out
@@ -57,31 +60,49 @@ def _to_tensor(array: np.ndarray, channels: int) -> torch.Tensor:
 
 
 def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
+    """(N, C, H, W) → (N, C, size, size): the central square crop, resized (bilinear, antialiased)."""
+    h, w = x.shape[-2:]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    x = x[..., top:top + side, left:left + side]
     return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
 
 
-def _read_folder(root: Path, size: int, channels: int, what: str) -> Images:
-    from skimage import io
-
+def _image_files(root: Path, what: str) -> list[Path]:
     layout = f"a folder of {what} image files ({', '.join(IMAGE_SUFFIXES)})"
     files = [p for p in require_folder(root, layout) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise DataFolderError(f"data folder {root} has no image files; expected {layout}")
-    x = torch.cat([_resize(_to_tensor(io.imread(p), channels), size) for p in files])
-    return Images(x, None, f"{len(files)} image(s) from {root}")
+    return sorted(files)
+
+
+def _read(files: list[Path], size: int, channels: int) -> torch.Tensor:
+    from skimage import io
+
+    return torch.cat([_resize(_to_tensor(io.imread(p), channels), size) for p in files])
 
 
 def texture(name: str = "brick", size: int = 64, root: str | Path | None = None, channels: int | None = None) -> Images:
     """One texture image, shape (1, C, size, size) in [0, 1].
 
-    name: one of :data:`TEXTURES` (``brick``, ``grass``, ``gravel``: C = 1; ``cells``, ``stars``: C = 3).
-    root: a folder of the reader's own texture images: all of them are read, resized to size×size
-        (then ``name`` is ignored and ``channels`` defaults to 3).
+    name: one of :data:`TEXTURES` (``brick``, ``grass``, ``gravel``: C = 1; ``cells``, ``stars``: C = 3), or
+        with ``root`` the name of one of the reader's files without its suffix (``"bark"`` for bark.jpg).
+    root: a folder of the reader's own texture images; the file named ``name`` is read, cropped to its
+        central square and resized to size×size (``channels`` defaults to 3).
+
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
     """
     if size < 8:
         raise ValueError(f"size must be at least 8 pixels; got {size}")
     if root is not None:
-        return _read_folder(Path(root).expanduser(), size, channels or 3, "texture")
+        root = Path(root).expanduser()
+        files = _image_files(root, "texture")
+        chosen = [p for p in files if p.stem == name]
+        if not chosen:
+            raise DataFolderError(f"no texture named {name!r} in {root}; expected one of {[p.stem for p in files]} "
+                                  f"(pass name=<file name without suffix>)")
+        return Images(_read(chosen[:1], size, channels or 3), None,
+                      f"{chosen[0].name} from {root}, central square resized to {size}×{size}")
     if name not in TEXTURES:
         raise ValueError(f"unknown texture {name!r}; expected one of {sorted(TEXTURES)}")
     import skimage.data
@@ -94,10 +115,15 @@ def texture(name: str = "brick", size: int = 64, root: str | Path | None = None,
 def objects(n: int = 10, size: int = 32, root: str | Path | None = None) -> Images:
     """``n`` aligned object images (n, 1, size, size) in [0, 1]: the first ``n`` faces of ``lfw_subset``.
 
-    root: a folder of the reader's own aligned object images (all read, grey, resized; ``n`` ignored).
+    root: a folder of the reader's own aligned object images (all read, grey, central square resized;
+        ``n`` ignored).
+
+    Notebook: chapters/03_generative_convnet/04_contrastive_divergence.ipynb
     """
     if root is not None:
-        return _read_folder(Path(root).expanduser(), size, 1, "aligned object")
+        root = Path(root).expanduser()
+        files = _image_files(root, "aligned object")
+        return Images(_read(files, size, 1), None, f"{len(files)} image(s) from {root}, central squares resized to {size}×{size}")
     import skimage.data
 
     faces = skimage.data.lfw_subset()[:100]  # the first 100 of the 200 crops are faces, the rest are not
