@@ -7,7 +7,7 @@ DEPS_HASH := $(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 JOBS ?= 2
 
-.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean
+.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest
 
 # pyproject.toml states ranges; constraints.txt pins the versions installed here, so builds are reproducible.
 $(STAMP): pyproject.toml constraints.txt
@@ -50,3 +50,14 @@ bench: install
 
 clean:
 	rm -rf _build courses .pytest_cache
+
+# The lower bounds of pyproject.toml, proven: a separate venv with every dependency at its lowest version
+# (tools/lowest_constraints.py), then the fast unit tests and the smoke notebooks. Downloads several GB once.
+OLDEST ?= .venv-oldest
+test-oldest:
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(PYTHON) tools/lowest_constraints.py test > $(OLDEST)/constraints-lowest.txt
+	$(OLDEST)/bin/python -m pip install --quiet -c $(OLDEST)/constraints-lowest.txt -e ".[test]"
+	$(OLDEST)/bin/python -m pip list 2>/dev/null | grep -iE "^(torch|torchvision|numpy|scipy|scikit-learn|pandas) "
+	$(OLDEST)/bin/python -m pytest tests -m "not slow" -n $(JOBS) -p no:cacheprovider -q
+	$(OLDEST)/bin/python -m pytest chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider -q

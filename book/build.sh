@@ -11,6 +11,20 @@ case "$budget" in
   smoke | full) out="$src/_build/$budget" ;;
   *) echo "book/build.sh: unknown budget '$budget'; expected smoke, default or full" >&2; exit 2 ;;
 esac
+# The ipywidgets JavaScript, served from the book so that explorers render offline (book/_ext/offline_widgets.py):
+# fetched once from the npm registry where npm exists; without it the pages load it from CDNs.
+export GENMODELS_WIDGET_JS="${GENMODELS_WIDGET_JS:-$HOME/.cache/genmodels/widget-js}"
+if [ ! -f "$GENMODELS_WIDGET_JS/html-manager/embed-amd.js" ] && command -v npm > /dev/null; then
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && npm pack --silent @jupyter-widgets/html-manager@1.0.15 requirejs@2.3.8 > /dev/null 2>&1); then
+    mkdir -p "$GENMODELS_WIDGET_JS/html-manager"
+    tar xzf "$tmp"/jupyter-widgets-html-manager-1.0.15.tgz -C "$tmp" && cp -r "$tmp/package/dist/." "$GENMODELS_WIDGET_JS/html-manager/"
+    tar xzf "$tmp"/requirejs-2.3.8.tgz -C "$tmp" package/require.js && cp "$tmp/package/require.js" "$GENMODELS_WIDGET_JS/"
+  else
+    echo "book/build.sh: npm could not fetch the widget JavaScript; the explorers will load it from CDNs" >&2
+  fi
+  rm -rf "$tmp"
+fi
 # --all: Sphinx's own staleness check knows nothing of src/ or the budget, so every page is rebuilt.
 GENMODELS_BUDGET="$budget" "$bin/jupyter-book" build "$src" --path-output "$out" --all -W -n --keep-going
 echo "built the $budget book: $out/_build/html/index.html"

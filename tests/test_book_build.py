@@ -18,6 +18,7 @@ execute:
 sphinx:
   local_extensions:
     budget_stamp: _ext
+    offline_widgets: _ext
 """
 TOC = "format: jb-book\nroot: intro\nchapters:\n  - file: nb\n"
 
@@ -29,7 +30,10 @@ def _tiny_book(folder: Path) -> Path:
     (folder / "intro.md").write_text("# Tiny\n\nBuilt at the {{ budget }} budget.\n")
     cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
             "source": "import genmodels as gm\nprint('executed at', gm.runtime.budget())"}
-    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Notebook"}, cell], "metadata": {
+    widget = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": "import ipywidgets as W\nW.IntSlider(value=7, description='seven')"}
+    math = {"cell_type": "markdown", "metadata": {}, "source": "Inline math $a^2 + b^2 = c^2$."}
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Notebook"}, cell, math, widget], "metadata": {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}, "nbformat": 4,
         "nbformat_minor": 5}
     (folder / "nb.ipynb").write_text(json.dumps(nb))
@@ -56,6 +60,12 @@ def test_smoke_then_default_builds_each_budgets_own_pages(tmp_path):
         assert f"executed at {budget}" in page and f"executed at {other}" not in page
         assert f"at the <b>{budget}</b> budget" in page  # the footer
         assert f"Built at the {budget} budget" in (html / "intro.html").read_text()
+    page = (default / "nb.html").read_text()
+    assert "application/vnd.jupyter.widget-view+json" in page
+    if (default / "_static" / "html-manager" / "embed-amd.js").is_file():  # npm could fetch it (CI can)
+        assert "_static/html-manager/embed-amd.js" in page and "cdnjs.cloudflare.com" not in page
+    else:
+        pytest.skip("no npm here: the widget JavaScript comes from CDNs (checked only where npm works)")
 
 
 def test_build_script_refuses_an_unknown_budget(tmp_path):
