@@ -1,5 +1,6 @@
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -360,3 +361,18 @@ def test_batches_draw_the_permutation_with_the_generator():
     got = torch.cat(list(gm.train.batches(x, 4, torch.Generator().manual_seed(3))))
     assert torch.equal(got, torch.randperm(10, generator=torch.Generator().manual_seed(3)))
     assert torch.equal(torch.cat(list(gm.train.batches(x, 4))), x)
+
+
+def test_an_interrupted_save_leaves_the_last_checkpoint_whole(tmp_path, monkeypatch):
+    path = tmp_path / "a.pt"
+    gm.train.fit(_model(), _data(), epochs=1, batch_size=64, device="cpu", checkpoint=path)
+
+    def dies_half_way(obj, f):
+        Path(f).write_bytes(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gm.checkpoint.torch, "save", dies_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        gm.train.fit(_model(), _data(), epochs=1, batch_size=64, device="cpu", checkpoint=path, retrain=True)
+    monkeypatch.undo()
+    assert len(gm.train.load(_model(), path).epochs) == 1
