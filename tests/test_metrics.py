@@ -64,3 +64,34 @@ def test_frechet_distance_is_real_for_rank_deficient_covariances():
     assert isinstance(value, float) and np.isfinite(value) and value > 0
     scale = 2 * np.trace(np.cov(a, rowvar=False))  # round-off is relative to the traces that cancel
     assert abs(gm.metrics.frechet_distance(a, a)) < 1e-7 * scale
+
+
+def test_frechet_interval_brackets_the_spread_of_fresh_sample_sets():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(400, 3)), rng.normal(size=(400, 3)) * 1.3 + 0.2
+    out = gm.metrics.frechet_interval(a, b, n_boot=300, seed=1)
+    assert out.value == pytest.approx(gm.metrics.frechet_distance(a, b))
+    assert out.low < out.value < out.high
+    # the batched replicates equal frechet_distance on the same resampled rows
+    idx_rng = np.random.default_rng(1)
+    ia, ib = idx_rng.integers(0, 400, (300, 400)), idx_rng.integers(0, 400, (300, 400))
+    loop = np.array([gm.metrics.frechet_distance(a[i], b[j]) for i, j in zip(ia[:5], ib[:5])])
+    assert np.allclose(gm.metrics._frechet_batched(a[ia[:5]], b[ib[:5]]), loop, rtol=1e-9)
+    # the interval is about as wide as the spread over genuinely new sample sets of the same size
+    fresh = [gm.metrics.frechet_distance(rng.normal(size=(400, 3)), rng.normal(size=(400, 3)) * 1.3 + 0.2) for _ in range(300)]
+    width_fresh = np.subtract(*np.quantile(fresh, [0.975, 0.025]))
+    assert 0.5 < (out.high - out.low) / width_fresh < 2.0
+    far = gm.metrics.frechet_interval(a, b + 3, n_boot=100)
+    assert far.separates_from(out) and out.separates_from(far) and not out.separates_from(out)
+    with pytest.raises(ValueError, match="n_boot"):
+        gm.metrics.frechet_interval(a, b, n_boot=1)
+
+
+def test_mnist_classifier_honours_epochs():
+    default = gm.metrics.mnist_classifier()
+    assert gm.metrics.mnist_classifier() is default
+    one = gm.metrics.mnist_classifier(epochs=1)
+    assert one is not default and one.epochs == 1 and default.epochs == 2      # smoke budget default
+    assert any(not torch.equal(p, q) for p, q in zip(one.parameters(), default.parameters()))
+    with pytest.raises(ValueError, match="epochs"):
+        gm.metrics.mnist_classifier(epochs=0)

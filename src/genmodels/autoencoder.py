@@ -20,6 +20,8 @@ from .data.base import check_images
 
 @dataclasses.dataclass
 class AutoencoderConfig:
+    """Hyper-parameters of :class:`Autoencoder` (stored in every checkpoint)."""
+
     latent_dim: int = 2
     width: int = 32          # channels of the first conv layer (doubles each level)
     channels: int = 1
@@ -35,8 +37,12 @@ class AutoencoderConfig:
 def reconstruction_loss(logits: Tensor, x: Tensor, likelihood: str = "bernoulli") -> Tensor:
     """Per-image negative log-likelihood −log p(x | x̂) up to a constant, summed over pixels: shape (N,).
 
-    bernoulli: Σ BCE(σ(logits), x) in nats; gaussian (unit variance): ½ Σ (σ(logits) − x)².
+    logits, x: (N, C, H, W) of the same shape. bernoulli: Σ BCE(σ(logits), x) in nats, eq. (ae-bce-logits);
+    gaussian (unit variance): ½ Σ (σ(logits) − x)², eq. (ae-gauss-nll) without its constant.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
+    if logits.shape != x.shape:
+        raise ValueError(f"logits and x must have the same shape; got {tuple(logits.shape)} and {tuple(x.shape)}")
     if likelihood == "bernoulli":
         return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
     if likelihood == "gaussian":
@@ -45,11 +51,16 @@ def reconstruction_loss(logits: Tensor, x: Tensor, likelihood: str = "bernoulli"
 
 
 class Autoencoder(train.Model):
-    """Conv encoder e: (N, C, S, S) → (N, latent_dim); conv decoder d: (N, latent_dim) → logits (N, C, S, S)."""
+    """Conv encoder e: (N, C, S, S) → (N, latent_dim); conv decoder d: (N, latent_dim) → logits (N, C, S, S).
 
-    def __init__(self, config: AutoencoderConfig = AutoencoderConfig()):
+    ``decode`` gives images σ(d(z)); ``decode_logits`` the logits d(z). ``loss`` is the batch mean of
+    :func:`reconstruction_loss` under ``config.likelihood``.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
+
+    def __init__(self, config: AutoencoderConfig | None = None):
         super().__init__()
-        self.config = config
+        config = self.config = config or AutoencoderConfig()
         self.encoder = nets.ConvEncoder(config.latent_dim, config.channels, config.size, config.width)
         self.decoder = nets.ConvDecoder(config.latent_dim, config.channels, config.size, config.width)
 
@@ -57,34 +68,43 @@ class Autoencoder(train.Model):
         """Latent codes z = e(x) of images x (N, C, S, S) in [0, 1]; shape (N, latent_dim)."""
         return self.encoder(check_images(x, "Autoencoder.encode"))
 
+    def decode_logits(self, z: Tensor) -> Tensor:
+        """Logits d(z) (N, C, S, S) on the model's device for codes z (N, latent_dim) on any device."""
+        return self.decoder(z.to(next(self.parameters()).device))
+
     def decode(self, z: Tensor) -> Tensor:
         """Images x̂ = σ(d(z)) in [0, 1], shape (N, C, S, S), for codes z (N, latent_dim) on any device."""
-        return torch.sigmoid(self.decoder(z.to(self.decoder.head.weight.device)))
+        return torch.sigmoid(self.decode_logits(z))
 
     def forward(self, x: Tensor) -> Tensor:
+        """Reconstructions σ(d(e(x))) (N, C, S, S) of images x (N, C, S, S) in [0, 1]."""
         return self.decode(self.encode(x))
 
     def loss(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
+        """``loss``: the batch mean of the per-image reconstruction loss (nats for bernoulli), eq. (ae-risk)."""
         x = batch if isinstance(batch, Tensor) else batch[0]
-        rec = reconstruction_loss(self.decoder(self.encoder(x)), x, self.config.likelihood).mean()
+        rec = reconstruction_loss(self.decode_logits(self.encode(x)), x, self.config.likelihood).mean()
         return {"loss": rec}
 
     def encode_all(self, x: Tensor, batch_size: int = 1000) -> Tensor:
-        """Codes of many images, batched, returned on the CPU."""
+        """Codes (N, latent_dim) of many images x (N, C, S, S), batched, returned on the CPU."""
         return train.apply_batched(self.encode, x, next(self.parameters()).device, batch_size)
 
 
 def train_default(budget_epochs: dict[str, int] | None = None) -> dict[str, float]:
     """Train the chapter's 2-D autoencoder on MNIST at the current budget (cached); return test metrics.
 
-    Used by ``python -m genmodels train autoencoder``.
+    Used by ``python -m genmodels train autoencoder``; the initial weights come from seed 0 without
+    touching the caller's global RNG.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     from . import data, runtime
 
     epochs = runtime.by_budget(budget_epochs or {"smoke": 1, "default": 15, "full": 40})
     train_set, test_set = data.mnist("train"), data.mnist("test")
-    runtime.seed(0)
-    model = Autoencoder(AutoencoderConfig())
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = Autoencoder(AutoencoderConfig())
     history = train.fit(model, train_set.x, epochs=epochs, batch_size=128, val_data=test_set.x, name="autoencoder-mnist")
     return {"epochs": epochs, "train_seconds": round(history.seconds, 1),
             "test_reconstruction_nats": round(history.epoch("val_loss")[-1], 2)}

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import nets, train
+from . import nets, runtime, train
 from .data.base import check_images
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -39,10 +39,15 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
 
 
 def reparameterize(mu: Tensor, logvar: Tensor, k: int | None = None, generator: torch.Generator | None = None) -> Tensor:
-    r""":math:`z = \mu + \sigma\odot\varepsilon`, :math:`\varepsilon\sim\mathcal N(0, I)`: (N, d), or (k, N, d) if ``k`` is given."""
+    r""":math:`z = \mu + \sigma\odot\varepsilon`, :math:`\varepsilon\sim\mathcal N(0, I)`, eq. (vae-reparam).
+
+    mu, logvar: (N, d). Returns (N, d), or (k, N, d) if ``k`` is given. The noise is drawn where
+    ``generator`` lives (a CPU generator works with CUDA tensors) and moved to ``mu``'s device.
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
     _check_moments(mu, logvar)
     shape = mu.shape if k is None else (k, *mu.shape)
-    eps = torch.randn(shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    eps = runtime.randn(*shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + (0.5 * logvar).exp() * eps
 
 
@@ -69,7 +74,10 @@ def gaussian_log_likelihood(mean: Tensor, x: Tensor, sigma: float) -> Tensor:
 
 
 def log_normal(z: Tensor, mu: Tensor | float = 0.0, logvar: Tensor | float = 0.0) -> Tensor:
-    r"""Log density of a diagonal Gaussian at z (..., d), summed over the last axis."""
+    r"""Log density of :math:`\mathcal N(\mu, \operatorname{diag} e^{\text{logvar}})` at z (..., d), summed over
+    the last axis: shape (...). ``mu`` and ``logvar`` broadcast against z (defaults: the prior N(0, I)).
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
     logvar = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
     return -0.5 * ((z - mu).pow(2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(-1)
 
@@ -82,7 +90,7 @@ class VAEConfig:
     channels: int = 1
     size: int = 28          # 28 or 64 (the sizes gm.nets supports)
     width: int = 32         # channels of the first conv layer, doubled per level
-    likelihood: str = "bernoulli"
+    likelihood: str = "bernoulli"   # "gaussian": mean sigmoid(decoder output) in [0, 1], std ``sigma``
     sigma: float = 0.1      # decoder standard deviation when likelihood == "gaussian"
     beta: float = 1.0       # weight of the KL term in the training loss (1: the ELBO; see the exercises)
     lr: float = 1e-3
@@ -90,19 +98,23 @@ class VAEConfig:
     def __post_init__(self) -> None:
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {self.likelihood!r}")
+        if not self.sigma > 0 or not self.beta >= 0:
+            raise ValueError(f"sigma must be positive and beta non-negative; got sigma={self.sigma}, beta={self.beta}")
 
 
 class VAE(train.Model):
     """Convolutional VAE: ``ConvEncoder`` → (mu, logvar) ∈ (N, d)², ``ConvDecoder`` → logits (N, C, S, S).
 
-    ``loss(x)`` is the negative ELBO per image (mean over the batch), with entries ``rec`` (mean
-    :math:`-\\log p(x|z)`) and ``kl``; ``validation_step`` adds ``nelbo`` (β = 1 whatever ``beta`` is).
+    ``decode(z)`` gives images E[x | z] in [0, 1]; ``decode_logits(z)`` the decoder's raw output (Bernoulli
+    logits, or the Gaussian mean before its sigmoid). ``loss(x)`` is the β-weighted negative ELBO per image
+    (mean over the batch), with entries ``rec`` (mean :math:`-\\log p(x|z)`) and ``kl``; ``validation_step``
+    adds ``nelbo`` (β = 1 whatever ``beta`` is), drawing its noise from a local generator.
     Notebook: chapters/01_vae_gan/01_vae.ipynb
     """
 
-    def __init__(self, config: VAEConfig = VAEConfig()):
+    def __init__(self, config: VAEConfig | None = None):
         super().__init__()
-        c = self.config = config
+        c = self.config = config or VAEConfig()
         self.encoder = nets.ConvEncoder(2 * c.latent_dim, c.channels, c.size, c.width)
         self.decoder = nets.ConvDecoder(c.latent_dim, c.channels, c.size, c.width)
 
@@ -112,51 +124,67 @@ class VAE(train.Model):
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         return mu, logvar
 
+    def decode_logits(self, z: Tensor) -> Tensor:
+        """Latents (N, d) on any device → the decoder's raw output (N, C, S, S) on the model's device:
+        Bernoulli logits, or the Gaussian mean before its sigmoid. :meth:`log_likelihood` reads it."""
+        return self.decoder(z.to(next(self.parameters()).device))
+
     def decode(self, z: Tensor) -> Tensor:
-        """Latents (N, d) → decoder output before the mean map (logits for Bernoulli, means for Gaussian)."""
-        return self.decoder(z)
+        """Images E[x | z] (N, C, S, S) in [0, 1] for latents z (N, d): the sigmoid of the decoder output
+        (the Bernoulli probabilities, or the Gaussian mean, which the model keeps in [0, 1])."""
+        return torch.sigmoid(self.decode_logits(z))
 
     def mean(self, z: Tensor) -> Tensor:
-        """E[x | z] (N, C, S, S) in [0, 1]: sigmoid of the logits (Bernoulli) or the clamped mean (Gaussian, display only)."""
-        out = self.decode(z)
-        return torch.sigmoid(out) if self.config.likelihood == "bernoulli" else out.clamp(0, 1)
+        """E[x | z], the same as :meth:`decode` (kept as the name the text uses)."""
+        return self.decode(z)
 
     def log_likelihood(self, out: Tensor, x: Tensor) -> Tensor:
-        """log p(x | z) per image from decoder output ``out`` (..., C, S, S): shape (...)."""
+        """log p(x | z) per image from the raw decoder output ``out`` of :meth:`decode_logits` (..., C, S, S): (...)."""
         if self.config.likelihood == "bernoulli":
             return bernoulli_log_likelihood(out, x)
-        return gaussian_log_likelihood(out, x, self.config.sigma)
+        return gaussian_log_likelihood(torch.sigmoid(out), x, self.config.sigma)
 
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """One reparameterised pass: (decoder output, mu, logvar)."""
+    def forward(self, x: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """One reparameterised pass on x (N, C, S, S): (raw decoder output (N, C, S, S), mu, logvar (N, d))."""
         mu, logvar = self.encode(x)
-        return self.decode(reparameterize(mu, logvar)), mu, logvar
+        return self.decode_logits(reparameterize(mu, logvar, generator=generator)), mu, logvar
 
-    def elbo_terms(self, x: Tensor) -> dict[str, Tensor]:
+    def elbo_terms(self, x: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
         """Single-sample estimates per image (N,): ``rec`` = log p(x|z), ``kl``, ``elbo`` = rec − kl (eq. vae-elbo)."""
-        out, mu, logvar = self(x)
+        out, mu, logvar = self(x, generator)
         rec = self.log_likelihood(out, x)
         kl = gaussian_kl(mu, logvar)
         return {"rec": rec, "kl": kl, "elbo": rec - kl}
 
-    def loss(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
+    def loss(self, batch: Tensor | tuple[Tensor, ...], generator: torch.Generator | None = None) -> dict[str, Tensor]:
+        """Batch means: ``loss`` = rec + β·kl (β = ``config.beta``), ``rec`` = −log p(x|z), ``kl`` (eq. vae-kl)."""
         x = batch if isinstance(batch, Tensor) else batch[0]
-        t = self.elbo_terms(x)
+        t = self.elbo_terms(x, generator)
         rec, kl = -t["rec"].mean(), t["kl"].mean()
         return {"loss": rec + self.config.beta * kl, "rec": rec, "kl": kl}
 
     @torch.no_grad()
     def validation_step(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
-        out = self.loss(batch)
+        """``loss``, ``rec``, ``kl`` and ``nelbo`` = rec + kl, with noise from a local generator (seed 0):
+        evaluating during ``fit`` leaves the global RNG, and so the training trajectory, untouched."""
+        out = self.loss(batch, torch.Generator().manual_seed(0))
         out["nelbo"] = out["rec"] + out["kl"]
         return out
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """n images E[x | z], z ~ p(z): (n, C, S, S) in [0, 1]."""
+        """n images E[x | z], z ~ p(z): (n, C, S, S) in [0, 1], on the model's device."""
         dev = next(self.parameters()).device
-        z = torch.randn(n, self.config.latent_dim, generator=generator).to(dev)
-        return self.mean(z)
+        return self.decode(runtime.randn(n, self.config.latent_dim, generator=generator, device=dev))
+
+    @torch.no_grad()
+    def sample_pixels(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n draws x ~ p_θ(x | z), z ~ p(z): binary images for the Bernoulli decoder (N, C, S, S); for the
+        Gaussian decoder the raw draws mean + σε, which can leave [0, 1] (they are not clipped)."""
+        mean = self.sample(n, generator)
+        if self.config.likelihood == "bernoulli":
+            return (runtime.rand(*mean.shape, generator=generator, device=mean.device) < mean).to(mean.dtype)
+        return mean + self.config.sigma * runtime.randn(*mean.shape, generator=generator, device=mean.device)
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:
@@ -182,7 +210,7 @@ def iwae_bound(model: VAE, x: Tensor, k: int, chunk: int = 4096, generator: torc
     log_prior = log_normal(z)                                         # (k, N)
     flat = z.reshape(-1, z.shape[-1])
     x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(-1, *x.shape[1:])
-    log_px = torch.cat([model.log_likelihood(model.decode(flat[i:i + chunk]), x_rep[i:i + chunk])
+    log_px = torch.cat([model.log_likelihood(model.decode_logits(flat[i:i + chunk]), x_rep[i:i + chunk])
                         for i in range(0, len(flat), chunk)]).view(k, -1)
     log_w = log_px + log_prior - log_q
     return torch.logsumexp(log_w, 0) - math.log(k)
@@ -198,10 +226,11 @@ MNIST_CONFIG = VAEConfig(latent_dim=16, width=32, lr=1e-3)
 """The VAE of chapters/01_vae_gan/01_vae.ipynb, reused by the later chapters of the part."""
 
 
-def fit_mnist(epochs: int, n_train: int | None = None, config: VAEConfig = MNIST_CONFIG,
-              name: str = "vae-mnist") -> tuple[VAE, train.History]:
+def fit_mnist(epochs: int, n_train: int | None = None, config: VAEConfig | None = None,
+              name: str = "vae-mnist", seed: int = 0) -> tuple[VAE, train.History]:
     """Train (or load from the cache) the chapter's MNIST VAE: binarised ``mnist("train")[:n_train]``,
-    batch 128, seed 0, the binarised test split as ``val_data``. Returns (model in eval mode, history).
+    batch 128, the binarised test split as ``val_data``; ``seed`` sets both the initial weights and the
+    batch order (the caller's global RNG is left as it was). Returns (model in eval mode, history).
 
     Notebook: chapters/01_vae_gan/01_vae.ipynb
     """
@@ -209,8 +238,10 @@ def fit_mnist(epochs: int, n_train: int | None = None, config: VAEConfig = MNIST
 
     x_train = binarize(mnist("train").x[:n_train])
     x_test = binarize(mnist("test").x)
-    model = VAE(config)
-    history = train.fit(model, x_train, epochs=epochs, batch_size=128, val_data=x_test, seed=0, name=name)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = VAE(config or dataclasses.replace(MNIST_CONFIG))
+    history = train.fit(model, x_train, epochs=epochs, batch_size=128, val_data=x_test, seed=seed, name=name)
     return model, history
 
 
