@@ -38,7 +38,7 @@ def iwae_loop(model: gm.vae.VAE, x: torch.Tensor, k: int, generator: torch.Gener
     log_w = []
     for _ in range(k):
         z = gm.vae.reparameterize(mu, logvar, generator=generator)
-        log_w.append(model.log_likelihood(model.decode(z), x) + gm.vae.log_normal(z) - gm.vae.log_normal(z, mu, logvar))
+        log_w.append(model.log_likelihood(model.decode_logits(z), x) + gm.vae.log_normal(z) - gm.vae.log_normal(z, mu, logvar))
     return torch.logsumexp(torch.stack(log_w), 0) - math.log(k)
 
 
