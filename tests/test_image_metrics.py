@@ -74,3 +74,31 @@ def test_niqe_penalises_noise_blur_and_darkness():
     blurred = F.avg_pool2d(x, 5, stride=1, padding=2, count_include_pad=False)
     scores = gm.metrics.niqe(torch.cat([x, noisy, blurred]))
     assert scores[0] < scores[1] and scores[0] < scores[2]
+
+
+def test_luma_is_the_bt601_weighting_and_keeps_dtype():
+    x = torch.rand(2, 3, 5, 7, dtype=torch.float64)
+    ref = 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+    got = gm.metrics.luma(x)
+    assert got.shape == (2, 1, 5, 7) and got.dtype == torch.float64
+    assert torch.allclose(got[:, 0], ref)
+    assert gm.lowlight.gray(x.float()).dtype == torch.float32
+    with pytest.raises(ValueError, match="RGB"):
+        gm.metrics.luma(x[:, :2])
+
+
+def test_psnr_ssim_niqe_return_on_the_inputs_dtype():
+    x, y = _pair()
+    for dtype in (torch.float32, torch.float64):
+        assert gm.metrics.psnr(x.to(dtype), y.to(dtype)).dtype == dtype
+        assert gm.metrics.ssim(x.to(dtype), y.to(dtype)).dtype == dtype
+    a = _astronaut()[..., :200, :200]
+    s64, s32 = gm.metrics.niqe(a.double()), gm.metrics.niqe(a)
+    assert s64.dtype == torch.float64 and s32.dtype == torch.float32
+    assert s64.item() == pytest.approx(s32.item(), rel=1e-4)
+
+
+def test_psnr_is_ten_log10_of_one_over_mse_by_hand():
+    x = torch.zeros(1, 1, 4, 4)
+    y = torch.full((1, 1, 4, 4), 0.1)
+    assert gm.metrics.psnr(x, y).item() == pytest.approx(20.0, abs=1e-5)     # MSE 0.01 -> 20 dB

@@ -261,27 +261,7 @@ def test_perceptual_loss_ignores_brightness_when_normalised():
 # ---------------------------------------------------------------- networks and the GAN
 
 
-@pytest.mark.parametrize("size", [(32, 32), (48, 64), (64, 40)])
-@pytest.mark.parametrize("upsample", ["bilinear", "transpose"])
-def test_unet_shapes(size, upsample):
-    net = gm.nets.UNet(4, 3, width=4, depth=3, upsample=upsample)
-    x = torch.rand(2, 4, *size)
-    assert net(x).shape == (2, 3, *size)
-    assert net(x, gate=torch.rand(2, 1, *size)).shape == (2, 3, *size)
-
-
-def test_unet_and_patchgan_refuse_bad_sizes():
-    net = gm.nets.UNet(3, 3, width=4, depth=3)
-    with pytest.raises(ValueError, match="multiples of 8"):
-        net(torch.rand(1, 3, 50, 64))
-    with pytest.raises(ValueError, match=r"expected input of shape \(N, 3"):
-        net(torch.rand(1, 4, 64, 64))
-    with pytest.raises(ValueError, match="gate must have shape"):
-        net(torch.rand(1, 3, 64, 64), gate=torch.rand(1, 1, 32, 32))
-    d = gm.nets.PatchDiscriminator(3, width=8, layers=3)
-    assert d(torch.rand(2, 3, 48, 64)).shape == (2, 1, 6, 8)
-    with pytest.raises(ValueError, match="multiples of 8"):
-        d(torch.rand(2, 3, 44, 64))
+# U-Net and PatchGAN: tests/test_unet.py
 
 
 def test_lsgan_losses_at_constant_discriminators():

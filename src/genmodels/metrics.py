@@ -248,6 +248,22 @@ def mardia(z: Tensor | np.ndarray, normalized: bool = False, standardized: bool 
 # Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
 
 
+LUMA = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 luma weights (R, G, B): the one gray conversion of the package (NIQE's luminance, the gray map
+:math:`x_{gray}` of Part 4's attention)."""
+
+
+def luma(x: Tensor) -> Tensor:
+    """BT.601 luma (N, 1, H, W) of RGB images x (N, 3, H, W), computed on x's device and in x's dtype.
+
+    Notebook: chapters/04_lowlight_enhancement/03_attention.ipynb
+    """
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError(f"luma: expected RGB images (N, 3, H, W); got {tuple(x.shape)}")
+    w = torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * w).sum(1, keepdim=True)
+
+
 def _check_pair(x: Tensor, y: Tensor, who: str) -> None:
     from .data.base import check_images
 
@@ -259,14 +275,17 @@ def _check_pair(x: Tensor, y: Tensor, who: str) -> None:
 
 def psnr(x: Tensor, y: Tensor) -> Tensor:
     r"""Peak signal-to-noise ratio (N,) in dB of images x against references y, both (N, C, H, W) in [0, 1]:
-    :math:`10\log_{10}(1/\mathrm{MSE})` per image (infinite for identical images)."""
+    :math:`10\log_{10}(1/\mathrm{MSE})` per image (infinite for identical images), computed in float64 and
+    returned on x's device in x's floating dtype.
+    Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb"""
     _check_pair(x, y, "psnr")
     mse = (x.double() - y.double()).pow(2).flatten(1).mean(1)
-    return (10 * torch.log10(1.0 / mse)).float()
+    return (10 * torch.log10(1.0 / mse)).to(x.dtype)
 
 
-def _gaussian_window(sigma: float, radius: int, dtype: torch.dtype) -> Tensor:
-    t = torch.arange(-radius, radius + 1, dtype=dtype)
+def _gaussian_window(sigma: float, radius: int, dtype: torch.dtype, device: torch.device | str = "cpu") -> Tensor:
+    """Normalised 1-D Gaussian taps (2·radius + 1,) of standard deviation ``sigma``, on ``device``."""
+    t = torch.arange(-radius, radius + 1, dtype=dtype, device=device)
     g = torch.exp(-0.5 * (t / sigma) ** 2)
     return g / g.sum()
 
@@ -277,15 +296,18 @@ def ssim(x: Tensor, y: Tensor, sigma: float = 1.5, k1: float = 0.01, k2: float =
     Local means, variances and covariance use an 11×11 Gaussian window (σ = 1.5) over the *valid*
     region (no padding); the SSIM map
     :math:`\frac{(2\mu_x\mu_y + c_1)(2\sigma_{xy}+c_2)}{(\mu_x^2+\mu_y^2+c_1)(\sigma_x^2+\sigma_y^2+c_2)}`,
-    :math:`c_i = (k_i\cdot 1)^2`, is averaged over pixels and channels.
+    :math:`c_i = (k_i\cdot 1)^2`, is averaged over pixels and channels. Computed in float64 on x's device;
+    returned in x's floating dtype.
+    Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
     """
     _check_pair(x, y, "ssim")
     radius = int(3.5 * sigma + 0.5)
     if min(x.shape[2:]) < 2 * radius + 1:
         raise ValueError(f"ssim: images must be at least {2 * radius + 1} pixels on each side; got {tuple(x.shape[2:])}")
     n, c = x.shape[:2]
-    g = _gaussian_window(sigma, radius, torch.float64)
+    g = _gaussian_window(sigma, radius, torch.float64, x.device)
     k_rows, k_cols = g.view(1, 1, -1, 1).expand(c, 1, -1, 1), g.view(1, 1, 1, -1).expand(c, 1, 1, -1)
+    dtype = x.dtype
     x, y = x.double(), y.double()
 
     def blur(t: Tensor) -> Tensor:  # the 2-D Gaussian is separable: two 1-D passes, 2·11 instead of 121 taps
@@ -297,7 +319,7 @@ def ssim(x: Tensor, y: Tensor, sigma: float = 1.5, k1: float = 0.01, k2: float =
     cov = blur(x * y) - mu_x * mu_y
     c1, c2 = k1**2, k2**2
     s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
-    return s.flatten(1).mean(1).float()
+    return s.flatten(1).mean(1).to(dtype)
 
 
 _NIQE_MODEL: tuple[np.ndarray, np.ndarray] | None = None
@@ -396,6 +418,9 @@ def niqe(x: Tensor, patch: int = 96) -> Tensor:
     scale (36 in all) form a multivariate Gaussian fit (μ, Σ); the score is the Mahalanobis-type
     distance :math:`\sqrt{(\mu-\mu_0)^\top((\Sigma+\Sigma_0)/2)^{+}(\mu-\mu_0)}` to the pristine model
     (μ₀, Σ₀) of :func:`niqe_model` (Mittal, Soundararajan & Bovik 2013). Images need H, W > 2·patch.
+    The block statistics are computed with NumPy/SciPy on the host; the scores come back on x's device in
+    x's floating dtype.
+    Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
     """
     from PIL import Image
 
@@ -408,10 +433,8 @@ def niqe(x: Tensor, patch: int = 96) -> Tensor:
         raise ValueError(f"niqe: images must be larger than {2 * patch} pixels on each side for patch={patch}; "
                          f"got {tuple(x.shape[2:])}")
     mu0, cov0 = niqe_model()
-    weights = torch.tensor([0.2989, 0.5870, 0.1140], dtype=torch.float64)
-    xd = x.detach().cpu().double()
-    gray = (xd * weights[:, None, None]).sum(1) if x.shape[1] == 3 else xd[:, 0]
-    gray = (255 * gray).numpy()
+    xd = x.detach().double()
+    gray = (255 * (luma(xd) if x.shape[1] == 3 else xd)[:, 0]).cpu().numpy()
     scores = []
     for img in gray:  # images may differ in content size after cropping; the features are per image
         h, w = (s // patch * patch for s in img.shape)
@@ -421,7 +444,7 @@ def niqe(x: Tensor, patch: int = 96) -> Tensor:
         mu, cov = f.mean(0), np.cov(f, rowvar=False)
         d = mu - mu0
         scores.append(float(np.sqrt(d @ np.linalg.pinv((cov + cov0) / 2) @ d)))
-    return torch.tensor(scores, dtype=torch.float32)
+    return torch.tensor(scores, dtype=x.dtype, device=x.device)
 
 
 # --- Part 1 (VAE and GAN): a feature space for faces that needs no downloaded weights.
