@@ -309,3 +309,24 @@ def test_default_configs_are_not_shared_and_sampling_is_reproducible():
     torch.testing.assert_close(s1, s2)
     torch.testing.assert_close(s1, a.decode(torch.randn(4, 20, generator=torch.Generator().manual_seed(3))))
     assert a.training  # sample switches to eval mode and back
+
+
+def test_bootstrap_interval_matches_scipys_percentile_bootstrap():
+    x = torch.randn(400, generator=torch.Generator().manual_seed(24), dtype=F64)
+    ours = sliced.bootstrap_interval(lambda idx: x[idx].mean(), 400, n_boot=4000,
+                                     generator=torch.Generator().manual_seed(25))
+    ref = scipy.stats.bootstrap((x.numpy(),), np.mean, n_resamples=4000, method="percentile",
+                                random_state=np.random.default_rng(26)).confidence_interval
+    width = ref.high - ref.low
+    assert abs(ours[0] - ref.low) < 0.1 * width and abs(ours[1] - ref.high) < 0.1 * width
+    assert width == pytest.approx(2 * 1.96 * float(x.std()) / 20, rel=0.1)  # ≈ ±1.96 s/√n
+    with pytest.raises(ValueError, match="0 < level < 1"):
+        sliced.bootstrap_interval(lambda idx: 0.0, 10, level=1.5)
+
+
+def test_quantile_cell_integrals_are_integrals_of_the_normal_quantile_function():
+    n = 7
+    ours = sliced.quantile_cell_integrals(n).numpy()
+    ref = [scipy.integrate.quad(scipy.stats.norm.ppf, i / n, (i + 1) / n)[0] for i in range(n)]
+    np.testing.assert_allclose(ours, ref, rtol=1e-7, atol=1e-10)
+    assert ours.sum() == pytest.approx(0.0, abs=1e-12)  # ∫_0^1 Φ^{-1} = E[Z] = 0

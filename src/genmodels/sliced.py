@@ -95,9 +95,13 @@ def sw_1d(y: Tensor, z: Tensor) -> Tensor:
     return ((_sort_rows(y) - _sort_rows(z)) ** 2).mean(-1)
 
 
-def _cell_integrals_of_normal_quantile(n: int, like: Tensor) -> Tensor:
-    r"""(n,) cell integrals (not means: a mean is n times larger)
-    :math:`c_i=\int_{(i-1)/n}^{i/n}\Phi^{-1}(t)\,dt = \varphi(Q_{(i-1)/n}) - \varphi(Q_{i/n})`."""
+def quantile_cell_integrals(n: int, like: Tensor | None = None) -> Tensor:
+    r"""SCFWAE's weights, shape (n,), in ``like``'s dtype and device: the cell integrals (not means: a mean is n
+    times larger) :math:`c_i=\int_{(i-1)/n}^{i/n}\Phi^{-1}(t)\,dt = \varphi(Q_{(i-1)/n}) - \varphi(Q_{i/n})`.
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
+    like = torch.zeros((), dtype=torch.float64) if like is None else like
     t = torch.arange(n + 1, dtype=like.dtype, device=like.device) / n
     phi_q = _normal_pdf(torch.special.ndtri(t))  # φ(Q_0) = φ(-∞) = 0 and φ(Q_1) = 0
     return phi_q[:-1] - phi_q[1:]
@@ -112,7 +116,7 @@ def scfw_1d(y: Tensor) -> Tensor:
     """
     _check_projected(y, "scfw_1d")
     y_sorted = _sort_rows(y)
-    c = _cell_integrals_of_normal_quantile(y.shape[1], y)
+    c = quantile_cell_integrals(y.shape[1], y)
     return 1.0 + (y_sorted**2).mean(-1) - 2.0 * (y_sorted * c).sum(-1)
 
 
@@ -284,6 +288,22 @@ def normality_index(
     if prior_sample is not None:
         raise ValueError(f"normality_index: prior_sample is used by 'swae' only; {method!r} compares with N(0, 1) in closed form")
     return _ONE_D[method](y).mean()
+
+
+def bootstrap_interval(statistic: Callable[[Tensor], float], n: int, n_boot: int = 1000, level: float = 0.95,
+                       generator: torch.Generator | None = None) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``statistic(idx)`` over ``n_boot`` resamples ``idx`` (n,) of range(n).
+
+    ``statistic`` maps row indices (n,) (drawn with replacement) to a number, e.g. the mean test RecError of
+    those images; the interval covers the evaluation set's sampling noise, not the training run's.
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
+    if n < 2 or n_boot < 2 or not 0 < level < 1:
+        raise ValueError(f"bootstrap_interval: need n ≥ 2, n_boot ≥ 2 and 0 < level < 1; got {n}, {n_boot}, {level}")
+    values = np.array([float(statistic(idx)) for idx in runtime.randint(0, n, (n_boot, n), generator=generator)])
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
 
 
 REC_REDUCTIONS = ("sum", "mean")

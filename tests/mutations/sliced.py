@@ -43,6 +43,8 @@ MUTATIONS = [
              "CW cross term without its factor 2", _T),
     Mutation(_S, "    y = directions @ z.T  # (k, n)\n", "    y = directions.abs() @ z.T  # (k, n)\n",
              "projections on |v|: directions folded into the positive orthant", _T),
+    Mutation(_S, "lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])",
+             "lo, hi = np.quantile(values, [1 - level, level])", "bootstrap interval at the wrong quantiles", _T),
     # mardia
     Mutation(_M, "    b2 = float(((x**2).sum(1) ** 2).mean())\n", "    b2 = float(((x**2).sum(1)).mean() ** 2)\n",
              "Mardia kurtosis: square of the mean instead of the mean of squares", _TM),
