@@ -7,7 +7,7 @@ DEPS_HASH := $(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 JOBS ?= 2
 
-.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest
+.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest check-pages
 
 # pyproject.toml states ranges; constraints.txt pins the versions installed here, so builds are reproducible.
 $(STAMP): pyproject.toml constraints.txt
@@ -24,6 +24,7 @@ install: $(STAMP)
 test: install
 	$(BIN)/python -m pytest tests chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
 	$(MAKE) book-smoke
+	$(MAKE) check-pages PAGES="_build/smoke/_build/html $(CHECKED_PAGES)"
 
 unit: install
 	$(BIN)/python -m pytest tests -n $(JOBS) -p no:cacheprovider
@@ -41,6 +42,17 @@ book: install
 	BIN=$(BIN) book/build.sh default
 
 smoke: notebooks
+
+# Open the built pages in headless Chromium with the network off: math rendered, figures loaded, no empty widget
+# area, launch links at the notebook's own path (tools/check_pages.py). Without chromium it says so and skips.
+PAGES ?= _build/html
+# the pages make test opens (every chapter page takes about 2 minutes on 2 cores: make check-pages does that)
+CHECKED_PAGES := book/intro chapters/00_foundations/01_autoencoders chapters/01_vae_gan/01_vae \
+	chapters/02_sliced_autoencoders/02_five_distances chapters/03_generative_convnet/02_hidden_autoencoder \
+	chapters/04_lowlight_enhancement/03_attention chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf
+check-pages:
+	@if command -v chromium > /dev/null; then $(BIN)/python tools/check_pages.py $(PAGES); \
+	else echo "check-pages: skipped, no chromium (apt-get install -y chromium; .ci/run installs it)"; fi
 
 assignments: install
 	$(BIN)/python -m genmodels assignments release --out courses/genmodels

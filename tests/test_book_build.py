@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import check_pages  # noqa: E402
 
 CONFIG = """title: tiny
 only_build_toc_files: true
@@ -19,6 +21,15 @@ sphinx:
   local_extensions:
     budget_stamp: _ext
     offline_widgets: _ext
+  extra_extensions:
+    - sphinx-mathjax-offline
+repository:
+  url: https://github.com/genmodels-book/genmodels
+  path_to_book: tiny
+  branch: main
+launch_buttons:
+  binderhub_url: https://mybinder.org
+  colab_url: https://colab.research.google.com
 """
 TOC = "format: jb-book\nroot: intro\nchapters:\n  - file: nb\n"
 
@@ -32,8 +43,10 @@ def _tiny_book(folder: Path) -> Path:
             "source": "import genmodels as gm\nprint('executed at', gm.runtime.budget())"}
     widget = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
               "source": "import ipywidgets as W\nW.IntSlider(value=7, description='seven')"}
-    math = {"cell_type": "markdown", "metadata": {}, "source": "Inline math $a^2 + b^2 = c^2$."}
-    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Notebook"}, cell, math, widget], "metadata": {
+    math = {"cell_type": "markdown", "metadata": {}, "source": "Inline $a^2 + b^2 = c^2$, and\n\n$$\\int_0^1 x\\,dx$$"}
+    figure = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()"}
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Notebook"}, cell, math, figure, widget], "metadata": {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}, "nbformat": 4,
         "nbformat_minor": 5}
     (folder / "nb.ipynb").write_text(json.dumps(nb))
@@ -62,10 +75,22 @@ def test_smoke_then_default_builds_each_budgets_own_pages(tmp_path):
         assert f"Built at the {budget} budget" in (html / "intro.html").read_text()
     page = (default / "nb.html").read_text()
     assert "application/vnd.jupyter.widget-view+json" in page
-    if (default / "_static" / "html-manager" / "embed-amd.js").is_file():  # npm could fetch it (CI can)
-        assert "_static/html-manager/embed-amd.js" in page and "cdnjs.cloudflare.com" not in page
-    else:
+    if not (default / "_static" / "html-manager" / "embed-amd.js").is_file():  # npm could fetch it (CI can)
         pytest.skip("no npm here: the widget JavaScript comes from CDNs (checked only where npm works)")
+    assert "_static/html-manager/embed-amd.js" in page and "cdnjs.cloudflare.com" not in page
+    if shutil.which("chromium") is None:
+        pytest.skip("no chromium here (.ci/run installs it): the pages were not opened in a browser")
+    assert check_pages.main([str(default), "nb", "intro"]) == 0  # math, figure, widget and launch links, offline
+    broken = tmp_path / "broken"  # the same page as a reader sees it when the local files are not served
+    shutil.copytree(default, broken)
+    for folder in ("_static/mathjax", "_static/html-manager", "_images"):
+        shutil.rmtree(broken / folder)
+    nb_page = broken / "nb.html"
+    nb_page.write_text(nb_page.read_text().replace("/tiny/nb.ipynb", "/tiny/other.ipynb"))
+    problems = "\n".join(check_pages.check(broken, nb_page, check_pages.chromium()))
+    for expected in ("is missing", "MathJax rendered 0", "raw \\(", "0 rendered (empty widget areas)",
+                     "does not point at nb.ipynb"):
+        assert expected in problems, problems
 
 
 def test_build_script_refuses_an_unknown_budget(tmp_path):
