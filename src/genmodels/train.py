@@ -210,7 +210,8 @@ def fit(
     name: cache the run under ``cache_dir()/checkpoints`` (see :func:`cache_key`).
     checkpoint: an explicit checkpoint path instead (resumed if present; refused if from another run).
     retrain: ignore and overwrite an existing checkpoint.
-    progress: a tqdm progress bar; by default on, except in the smoke budget.
+    progress: a tqdm progress bar; by default on, except in the smoke budget (``GENMODELS_PROGRESS=text``
+        makes it plain text, as in the book build; see :func:`genmodels.runtime.progress_bar`).
     precision: ``"fp32"``, or ``"bf16"`` to run ``training_step`` under bfloat16 autocast (for GPUs).
 
     Under ``GENMODELS_MAX_STEPS=N`` the call stops after N steps; its last epoch then runs every callback
@@ -273,9 +274,7 @@ def _run(model, train_data, val_data, epochs, batch_size, callbacks, seed, path,
     total = (epochs - start_epoch) * steps_per_epoch
     bar = None
     if (runtime.budget() != "smoke") if progress is None else progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total if cap is None else min(total, cap), desc=type(model).__name__, leave=True)
+        bar = runtime.progress_bar(total if cap is None else min(total, cap), type(model).__name__)
     recorder = Recorder(history, model, path)
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     history.trained_now = True
