@@ -109,19 +109,26 @@ def ours(model: gm.train.Model, x: torch.Tensor, epochs: int, batch_size: int, d
     return time.perf_counter() - t0
 
 
+def alternate(make, first, second, rounds: int) -> tuple[float, float]:
+    """Medians of ``first(make())`` and ``second(make())`` over alternating rounds, each from seed 0, so that a
+    slow spell of the machine hits both sides."""
+    a, b = [], []
+    for _ in range(rounds):
+        torch.manual_seed(0)
+        a.append(first(make()))
+        torch.manual_seed(0)
+        b.append(second(make()))
+    return float(np.median(a)), float(np.median(b))
+
+
 def overhead(models, x: torch.Tensor, args) -> None:
     """fit / bare compute − 1, per model and device (median of alternating rounds)."""
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"\n{'model':<18}{'device':>8}{'bare compute (s)':>18}{'gm.train.fit (s)':>18}{'fit overhead':>14}")
     for name, make in models:
         for device in devices:
-            bare, fitted = [], []
-            for _ in range(args.rounds):
-                torch.manual_seed(0)
-                bare.append(bare_loop(make(), x, args.epochs, args.batch_size, device))
-                torch.manual_seed(0)
-                fitted.append(ours(make(), x, args.epochs, args.batch_size, device))
-            t_bare, t_fit = float(np.median(bare)), float(np.median(fitted))
+            t_bare, t_fit = alternate(make, lambda m: bare_loop(m, x, args.epochs, args.batch_size, device),
+                                      lambda m: ours(m, x, args.epochs, args.batch_size, device), args.rounds)
             print(f"{name:<18}{device:>8}{t_bare:>18.2f}{t_fit:>18.2f}{100 * (t_fit / t_bare - 1):>13.1f}%")
 
 
@@ -142,13 +149,8 @@ def main() -> None:
         return overhead(models, x, args)
     print(f"{'model':<18}{'plain DataLoader (s)':>22}{'gm.train.fit (s)':>18}{'plain / fit':>13}")
     for name, make in models:
-        plain, fitted = [], []
-        for _ in range(args.rounds):  # alternate, so a slow spell of the machine hits both sides
-            torch.manual_seed(0)
-            plain.append(plain_loop(make(), images, args.epochs, args.batch_size, device))
-            torch.manual_seed(0)
-            fitted.append(ours(make(), x, args.epochs, args.batch_size, device))
-        t_plain, t_fit = float(np.median(plain)), float(np.median(fitted))
+        t_plain, t_fit = alternate(make, lambda m: plain_loop(m, images, args.epochs, args.batch_size, device),
+                                   lambda m: ours(m, x, args.epochs, args.batch_size, device), args.rounds)
         print(f"{name:<18}{t_plain:>22.2f}{t_fit:>18.2f}{t_plain / t_fit:>12.2f}×")
     overhead(models, x, args)
 
