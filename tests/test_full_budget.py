@@ -47,3 +47,26 @@ def test_recipes_lowlight_full_size_fits_in_memory_budget(monkeypatch):
     s = gm.recipes.sizes("lowlight")
     gigabytes = 2 * s["crops"] * 3 * s["size"] ** 2 * 4 / 1e9  # both domains, float32
     assert s["size"] == 256 and gigabytes < 2
+
+
+def test_gpu_check_table_rates_and_implied_full_time():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    tools = Path(__file__).resolve().parents[1] / "tools"
+    sys.path.insert(0, str(tools))
+    try:
+        spec = importlib.util.spec_from_file_location("gpu_check", tools / "gpu_check.py")
+        gc = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(gc)
+    finally:
+        sys.path.remove(str(tools))
+    report = {"calls": [{"seconds": 2.0, "steps": 50, "full_steps": 1000}, {"seconds": 0.1, "steps": 0, "full_steps": 10},
+                        {"seconds": 3.0, "steps": 50, "full_steps": 3000}], "peak_bytes": 3 * 2**20}
+    r = gc.row("chapters/01_vae_gan/01_vae.ipynb", report, 12.34, "x\nnegative ELBO          98.76    0.18\n")
+    assert r["steps"] == 100 and r["steps/s"] == 20.0  # a cached call (0 steps) does not count
+    assert r["implied full training s"] == round(4010 / 20.0) and r["peak memory MiB"] == 3
+    assert r["headline"].startswith("negative ELBO") and r["headline"].endswith("98.76")
+    table = gc.markdown([r], "header")
+    assert table.splitlines()[2] == "| " + " | ".join(gc.COLUMNS) + " |" and "| 20.0 |" in table
