@@ -276,7 +276,7 @@ def _run(model, train_data, val_data, epochs, batch_size, callbacks, seed, path,
     if (runtime.budget() != "smoke") if progress is None else progress:
         bar = runtime.progress_bar(total if cap is None else min(total, cap), type(model).__name__)
     recorder = Recorder(history, model, path)
-    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
     history.trained_now = True
     done = 0  # steps in this call, for the cap
     grad_mode = torch.is_grad_enabled()
