@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -25,6 +26,11 @@ def notebooks(paths: list[str]) -> list[Path]:
     if paths:
         return [Path(p).resolve() for p in paths]
     return sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def name(path: Path) -> str:
+    """The notebook's path relative to the repository (as given when it lies elsewhere)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def execute(path: Path, timeout: int) -> None:
@@ -81,9 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.update(GENMODELS_BUDGET=args.budget, GENMODELS_MAX_STEPS=str(args.max_steps),
                       GENMODELS_DEVICE=args.device, GENMODELS_PROGRESS="text")
-    os.environ.setdefault("GENMODELS_CACHE", tempfile.mkdtemp(prefix="genmodels-dry-run-"))
+    made = []  # temporary folders this run creates, removed at its end
+    if "GENMODELS_CACHE" not in os.environ:
+        made.append(tempfile.mkdtemp(prefix="genmodels-dry-run-"))
+        os.environ["GENMODELS_CACHE"] = made[-1]
     if "GENMODELS_DATA" not in os.environ and args.celeba_standin:
-        root = standin_celeba(Path(tempfile.mkdtemp(prefix="genmodels-dry-run-data-")), args.celeba_standin)
+        made.append(tempfile.mkdtemp(prefix="genmodels-dry-run-data-"))
+        root = standin_celeba(Path(made[-1]), args.celeba_standin)
         os.environ["GENMODELS_DATA"] = str(root)
         print(f"GENMODELS_DATA={root}: a stand-in CelebA of {args.celeba_standin} random 178×218 JPEGs (not faces)")
     src = str(ROOT / "src")
@@ -96,12 +106,14 @@ def main(argv: list[str] | None = None) -> int:
             execute(path, args.timeout)
             status = "ok"
         except Exception as err:  # report every notebook, then fail
-            failed.append(path.relative_to(ROOT))
+            failed.append(name(path))
             status = f"FAILED: {_why(err)}"
         wall = time.perf_counter() - t0
         total += wall
-        print(f"{wall:7.1f} s  {path.relative_to(ROOT)}  {status}", flush=True)
+        print(f"{wall:7.1f} s  {name(path)}  {status}", flush=True)
     print(f"{total:7.1f} s  total, {len(failed)} failed")
+    for folder in made:
+        shutil.rmtree(folder, ignore_errors=True)
     if failed:
         print("failed: " + ", ".join(map(str, failed)), file=sys.stderr)
         return 1

@@ -17,13 +17,14 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from full_dry_run import ROOT, _why, notebooks  # noqa: E402
+from full_dry_run import ROOT, _why, name, notebooks  # noqa: E402
 
 HEADLINES = {
     "chapters/01_vae_gan/01_vae.ipynb": r"negative ELBO\s+[-\d.]+",
@@ -117,9 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     uncapped = {str(Path(p).resolve()) for p in args.uncapped}
     rows, start = [], time.perf_counter()
     for path in notebooks(args.notebooks):
-        name = str(path.relative_to(ROOT))
+        nb_name = name(path)
         if time.perf_counter() - start > args.deadline:
-            rows.append({"notebook": name, "headline": "not run: past the deadline"})
+            rows.append({"notebook": nb_name, "headline": "not run: past the deadline"})
             continue
         os.environ["GENMODELS_CACHE"] = tempfile.mkdtemp(prefix="genmodels-gpu-check-")
         if str(path) in uncapped:
@@ -129,9 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             report, text = run_one(path, args.timeout)
-            rows.append(row(name, report, time.perf_counter() - t0, text))
+            rows.append(row(nb_name, report, time.perf_counter() - t0, text))
         except Exception as err:  # keep going: the table says which notebook failed and why
-            rows.append({"notebook": name, "wall s": round(time.perf_counter() - t0, 1), "headline": f"FAILED: {_why(err)}"})
+            rows.append({"notebook": nb_name, "wall s": round(time.perf_counter() - t0, 1), "headline": f"FAILED: {_why(err)}"})
+        shutil.rmtree(os.environ["GENMODELS_CACHE"], ignore_errors=True)
         print(json.dumps(rows[-1]), flush=True)
     total = time.perf_counter() - start
     out = Path(args.out)
