@@ -62,10 +62,11 @@ def test_gpu_check_table_rates_and_implied_full_time():
         spec.loader.exec_module(gc)
     finally:
         sys.path.remove(str(tools))
-    report = {"calls": [{"seconds": 2.0, "steps": 50, "full_steps": 1000}, {"seconds": 0.1, "steps": 0, "full_steps": 10},
-                        {"seconds": 3.0, "steps": 50, "full_steps": 3000}], "peak_bytes": 3 * 2**20}
+    report = {"calls": [{"seconds": 9.0, "train_seconds": 2.0, "steps": 50, "full_steps": 1000},
+                        {"seconds": 0.1, "train_seconds": 0.0, "steps": 0, "full_steps": 10},
+                        {"seconds": 3.0, "train_seconds": 3.0, "steps": 50, "full_steps": 3000}], "peak_bytes": 3 * 2**20}
     r = gc.row("chapters/01_vae_gan/01_vae.ipynb", report, 12.34, "x\nnegative ELBO          98.76    0.18\n")
-    assert r["steps"] == 100 and r["steps/s"] == 20.0  # a cached call (0 steps) does not count
+    assert r["steps"] == 100 and r["steps/s"] == 20.0  # step loops only; a cached call (0 steps) does not count
     assert r["implied full training s"] == round(4010 / 20.0) and r["peak memory MiB"] == 3
     assert r["headline"].startswith("negative ELBO") and r["headline"].endswith("98.76")
     table = gc.markdown([r], "header")

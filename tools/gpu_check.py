@@ -5,7 +5,7 @@
 
 Each notebook runs in its own kernel with ``GENMODELS_BUDGET=full GENMODELS_MAX_STEPS=<cap>`` and a fresh cache,
 with ``gm.train.fit`` wrapped to time every call. One table goes to ``<out>/gpu_check.md`` and ``.json``: per
-notebook the training steps run, steps/s, the wall time, the peak memory (GPU: ``max_memory_allocated``; CPU:
+notebook the training steps run, steps/s (of the step loops, callbacks and validation left out), the wall time, the peak memory (GPU: ``max_memory_allocated``; CPU:
 the kernel's peak resident set) and the full-budget training time those steps/s imply (every ``fit`` call's
 epochs × batches at the measured rate). Notebooks named with ``--uncapped`` run without the cap, and their
 headline line (a regular expression of :data:`HEADLINES`) is copied into the table. Once ``--deadline`` seconds
@@ -49,6 +49,7 @@ def _gc_timed_fit(model, data, **kw):
     n = (data if isinstance(data, _gc_torch.Tensor) else data[0]).shape[0]
     first = next(iter(history.steps.values()), [])
     _gc_calls.append({"seconds": _gc_time.perf_counter() - t0, "steps": len(first) if history.trained_now else 0,
+                      "train_seconds": history.seconds,
                       "full_steps": kw["epochs"] * _gc_math.ceil(n / kw.get("batch_size", 128))})
     return history
 _gc_gm.train.fit = _gc_timed_fit
@@ -80,7 +81,8 @@ def run_one(path: Path, timeout: int) -> tuple[dict, str]:
 def row(name: str, report: dict, wall: float, text: str) -> dict:
     """One table row from a notebook's report (steps/s over its fit calls that trained)."""
     calls = [c for c in report["calls"] if c["steps"]]
-    steps, seconds = sum(c["steps"] for c in calls), sum(c["seconds"] for c in calls)
+    steps = sum(c["steps"] for c in calls)
+    seconds = sum(c.get("train_seconds", c["seconds"]) for c in calls)  # the step loops, without callbacks
     rate = steps / seconds if seconds else None
     implied = sum(c["full_steps"] for c in report["calls"]) / rate if rate else None
     pattern = HEADLINES.get(name)
