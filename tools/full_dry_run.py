@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-steps", type=int, default=2)
     parser.add_argument("--budget", default="full")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell (a guard against hangs)")
     parser.add_argument("--celeba-standin", type=int, default=2500,
                         help="stand-in CelebA images when GENMODELS_DATA is unset (0: none)")
     args = parser.parse_args(argv)
