@@ -7,7 +7,7 @@ DEPS_HASH := $(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 JOBS ?= 2
 
-.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest check-pages
+.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest check-pages full-dry-run test-full gpu-check
 
 # pyproject.toml states ranges; constraints.txt pins the versions installed here, so builds are reproducible.
 $(STAMP): pyproject.toml constraints.txt
@@ -73,3 +73,16 @@ test-oldest:
 	$(OLDEST)/bin/python -m pip list 2>/dev/null | grep -iE "^(torch|torchvision|numpy|scipy|scikit-learn|pandas) "
 	$(OLDEST)/bin/python -m pytest tests -m "not slow" -n $(JOBS) -p no:cacheprovider -q
 	$(OLDEST)/bin/python -m pytest chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider -q
+
+# The full budget, proven on the CPU: every notebook at full sizes with GENMODELS_MAX_STEPS=2 (tools/full_dry_run.py,
+# which prints each notebook's wall time). gpu-check: the same on a GPU with a larger cap, a table of steps/s,
+# wall time and peak memory per notebook in _build/gpu-check/ (GPU_CHECK_DEVICE=cpu tests the script on a CPU).
+# Too long for CI on 2 cores (see book/how-to-run.md): run `make test-full` before every submission.
+full-dry-run: install
+	$(BIN)/python tools/full_dry_run.py
+
+test-full: full-dry-run
+
+GPU_CHECK_STEPS ?= 50
+gpu-check: install
+	$(BIN)/python tools/gpu_check.py --max-steps $(GPU_CHECK_STEPS) --uncapped chapters/01_vae_gan/01_vae.ipynb

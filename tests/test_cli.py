@@ -1,9 +1,16 @@
+import os
 import subprocess
 import sys
 
 import pytest
 
 import genmodels as gm
+
+
+def _env(tmp_path, **extra):
+    env = {"GENMODELS_CACHE": str(tmp_path), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    return {**env, **extra}
 
 
 def test_info_lists_budget_device_and_every_data_source(capsys):
@@ -14,23 +21,64 @@ def test_info_lists_budget_device_and_every_data_source(capsys):
         assert name in out
 
 
-@pytest.mark.parametrize("method", gm.cli.METHODS)
-def test_every_cli_method_has_a_recipe(method):
-    import importlib
+def test_every_part_has_a_recipe_whose_sizes_cover_every_budget():
+    parts = {"autoencoder": 0, "vae": 1, "gan": 1, "sliced": 2, "ebm-texture": 3, "lowlight": 4}
+    assert set(gm.cli.METHODS) == set(parts) and set(parts.values()) == {0, 1, 2, 3, 4}
+    for name, by_budget in gm.recipes.SIZES.items():
+        assert set(by_budget) == set(gm.runtime.BUDGETS), name
+        assert len({frozenset(s) for s in by_budget.values()}) == 1, f"{name}: budgets give different keys"
 
-    assert callable(getattr(importlib.import_module(f"genmodels.{method}"), "train_default", None))
+
+def test_sizes_follow_the_budget(monkeypatch):
+    monkeypatch.setenv("GENMODELS_BUDGET", "full")
+    assert gm.recipes.sizes("vae", "epochs", "n_train") == (50, None)
+    assert gm.recipes.sizes("lowlight", "size") == 256
+    monkeypatch.setenv("GENMODELS_BUDGET", "smoke")
+    assert gm.recipes.sizes("vae")["n_train"] == 1000
+    with pytest.raises(KeyError, match="no recipe 'nope'"):
+        gm.recipes.sizes("nope")
+    with pytest.raises(KeyError, match="has no sizes"):
+        gm.recipes.sizes("vae", "width")
 
 
-def test_train_autoencoder_smoke_from_the_command_line(tmp_path):
-    env = {"GENMODELS_CACHE": str(tmp_path), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+def test_train_autoencoder_smoke_from_the_command_line_shares_the_notebook_cache(tmp_path):
     done = subprocess.run([sys.executable, "-m", "genmodels", "train", "autoencoder", "--budget", "smoke"],
-                          capture_output=True, text=True, env=env, timeout=300)
+                          capture_output=True, text=True, env=_env(tmp_path), timeout=300)
     assert done.returncode == 0, done.stderr
-    assert '"test_reconstruction_nats"' in done.stdout
-    assert list((tmp_path / "checkpoints").glob("autoencoder-mnist-smoke-*.pt"))
+    assert '"test_reconstruction_nats"' in done.stdout and '"trained_now": true' in done.stdout
+    # the notebook's cell: the same data, a model built after other draws, the same name: found in the cache
+    os.environ["GENMODELS_CACHE"] = str(tmp_path)
+    try:
+        import torch
+
+        torch.manual_seed(123)  # what the notebook drew before must not matter to the cache entry
+        model = gm.autoencoder.Autoencoder(gm.autoencoder.AutoencoderConfig())
+        x_train = gm.data.mnist("train").x[:gm.recipes.sizes("autoencoder", "n_train")]
+        h = gm.train.fit(model, x_train, epochs=gm.recipes.sizes("autoencoder", "epochs"), batch_size=128,
+                         val_data=gm.data.mnist("test").x, name="autoencoder-mnist")
+    finally:
+        del os.environ["GENMODELS_CACHE"]
+    assert not h.trained_now
 
 
-def test_unknown_method_is_refused(capsys):
-    with pytest.raises(SystemExit):
-        gm.cli.main(["train", "nonsense"])
-    assert "invalid choice" in capsys.readouterr().err
+@pytest.mark.parametrize("args, env, message", [
+    (["train", "nonsense"], {}, "invalid choice: 'nonsense'"),
+    (["train", "vae", "--budget", "huge"], {}, "invalid choice: 'huge'"),
+    (["info"], {"GENMODELS_BUDGET": "fulll"}, "GENMODELS_BUDGET='fulll' is not a budget"),
+    (["info"], {"GENMODELS_DEVICE": "gpu"}, "GENMODELS_DEVICE='gpu' is not a device"),
+    (["info"], {"GENMODELS_DEVICE": "cuda"}, "torch sees no cuda device"),
+    (["info"], {"GENMODELS_MAX_STEPS": "two"}, "GENMODELS_MAX_STEPS='two' is not a step cap"),
+    (["info"], {"GENMODELS_PROGRESS": "widgets"}, "GENMODELS_PROGRESS='widgets' is not a progress mode"),
+])
+def test_bad_arguments_and_environment_are_one_line_and_status_2(tmp_path, args, env, message):
+    if "GENMODELS_DEVICE" in env and env["GENMODELS_DEVICE"] == "cuda":
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("this machine has CUDA")
+    done = subprocess.run([sys.executable, "-m", "genmodels", *args], capture_output=True, text=True,
+                          env=_env(tmp_path, **env), timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], done.stderr
+    assert "Traceback" not in done.stderr

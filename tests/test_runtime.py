@@ -116,3 +116,31 @@ def test_same_seed_same_draws_whatever_the_device(kind):
     assert meta.device.type == "meta" and meta.shape == reference.shape
     assert torch.equal(g.get_state(), after.get_state())
     assert draw(None, "cpu").shape == reference.shape  # no generator: the global RNG, on the device asked
+
+
+def test_progress_text_mode_prints_plain_lines_not_widgets(monkeypatch, capsys):
+    import tqdm.std
+
+    monkeypatch.setenv("GENMODELS_PROGRESS", "text")
+    bar = gm.runtime.progress_bar(3, "demo")
+    assert type(bar) is tqdm.std.tqdm  # the plain-text class itself, not the notebook widget subclass
+    bar.update(3)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "demo: 100%" in err and "3/3" in err
+    monkeypatch.setenv("GENMODELS_PROGRESS", "off")
+    assert gm.runtime.progress_bar(3, "demo") is None
+    monkeypatch.setenv("GENMODELS_PROGRESS", "widgets")
+    with pytest.raises(ValueError, match="GENMODELS_PROGRESS='widgets' is not a progress mode"):
+        gm.runtime.progress_bar(3, "demo")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_draws_keep_their_dtype_and_seed_on_every_device(dtype):
+    targets = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    first = gm.runtime.randn(4, generator=torch.Generator().manual_seed(9), dtype=dtype)
+    for dev in targets:
+        x = gm.runtime.randn(4, generator=torch.Generator().manual_seed(9), device=dev, dtype=dtype)
+        u = gm.runtime.rand(4, generator=torch.Generator().manual_seed(9), device=dev, dtype=dtype)
+        assert x.dtype == dtype and u.dtype == dtype and torch.equal(x.cpu(), first)
+        assert torch.equal(u.cpu(), torch.rand(4, generator=torch.Generator().manual_seed(9), dtype=dtype))

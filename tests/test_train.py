@@ -220,8 +220,8 @@ class Counting(Tiny):
 
 def test_values_are_read_back_in_blocks_in_order(monkeypatch):
     flushes = []
-    real = gm.train._Recorder.flush
-    monkeypatch.setattr(gm.train._Recorder, "flush", lambda self: flushes.append(len(self.pending)) or real(self))
+    real = gm.history.Recorder.flush
+    monkeypatch.setattr(gm.history.Recorder, "flush", lambda self: flushes.append(len(self.pending)) or real(self))
     h = gm.train.fit(Counting(), _data(), epochs=2, batch_size=2, device="cpu")  # 128 steps per epoch
     assert flushes == [50, 50, 28, 50, 50, 28]
     assert h["count"].tolist() == list(range(1, 257)) and set(h["plain"]) == {1.5}

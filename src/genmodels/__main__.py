@@ -1,3 +1,5 @@
+"""``python -m genmodels``: see :mod:`genmodels.cli`."""
 from .cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -377,12 +377,12 @@ class ToyGAN(train.Model):
             raise ValueError(f"ToyGAN.training_step: expected points of shape (N, 2); got {tuple(x.shape)}")
         extra: dict[str, Tensor] = {}
         for part in x.chunk(self.config.n_critic):
-            fake = self.generator(torch.randn(len(part), self.config.latent_dim, device=x.device)).detach()
+            fake = self.generator(runtime.randn(len(part), self.config.latent_dim, device=x.device)).detach()
             loss_d, extra = self._d_loss(part, fake)
             optimizers["d"].zero_grad(set_to_none=True)
             loss_d.backward()
             optimizers["d"].step()
-        f_fake = self.discriminator(self.generator(torch.randn(len(part), self.config.latent_dim, device=x.device)))
+        f_fake = self.discriminator(self.generator(runtime.randn(len(part), self.config.latent_dim, device=x.device)))
         loss_g = nonsaturating_g_loss(f_fake) if self.config.loss == "standard" else wgan_g_loss(f_fake)
         optimizers["g"].zero_grad(set_to_none=True)
         loss_g.backward()

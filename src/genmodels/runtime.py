@@ -130,6 +130,28 @@ def claim(condition: bool, statement: str) -> bool:
     return ok
 
 
+PROGRESS_MODES = ("", "auto", "text", "off")
+"""``GENMODELS_PROGRESS``: unset or ``auto`` (widgets in Jupyter, text elsewhere), ``text`` (plain text, for the
+book build's logs), ``off``."""
+
+
+def progress_bar(total: int, desc: str):
+    """A tqdm progress bar of ``total`` steps as ``GENMODELS_PROGRESS`` asks, or ``None`` when it says ``off``.
+
+    ``text`` uses ``tqdm.std`` (plain text lines, no widget), which is what a book build should print.
+    """
+    mode = os.environ.get("GENMODELS_PROGRESS", "").strip().lower()
+    if mode not in PROGRESS_MODES:
+        raise ValueError(f"GENMODELS_PROGRESS={mode!r} is not a progress mode; expected auto, text, off or unset")
+    if mode == "off":
+        return None
+    if mode == "text":
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, leave=True)
+
+
 def _draw_device(generator: torch.Generator | None, device: torch.device | str | None) -> torch.device:
     if generator is not None:
         return generator.device

@@ -25,31 +25,24 @@ Notebook: chapters/00_foundations/01_autoencoders.ipynb
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from . import runtime
+from .history import READBACK, History, NonFiniteLossError, Recorder  # noqa: F401
 from .checkpoint import (CHECKPOINT_FORMAT, CheckpointMismatchError, cache_key, callback_key, check_same,  # noqa: F401
                          code_fingerprint, code_message, config_dict, data_fingerprint, describe, read, save)
 
 Batch = Tensor | tuple[Tensor, ...]
 Callback = Callable[["Model", int], Mapping[str, Any] | None]
 
-READBACK = 50
-"""Per-step values are copied to the host (and checked finite) every this many steps and at each epoch's end."""
 PRECISIONS = ("fp32", "bf16")
-
-
-class NonFiniteLossError(FloatingPointError):
-    """A recorded training quantity became NaN or infinite."""
 
 
 class Model(nn.Module):
@@ -83,39 +76,6 @@ class Model(nn.Module):
     def validation_step(self, batch: Batch) -> dict[str, Tensor]:
         """Scalar tensors to average over the validation data (by default the loss)."""
         return self.loss(batch)
-
-
-@dataclasses.dataclass
-class History:
-    """What a run recorded: per-step values and one record per epoch.
-
-    ``history["loss"]`` is the per-step array of ``loss``; ``history.epoch("val_loss")`` the per-epoch
-    array of an epoch-level entry (epoch means of step values are stored as ``"mean_<key>"``).
-    ``max_steps`` is the step cap the run was cut to (``GENMODELS_MAX_STEPS``), or ``None`` for a whole run.
-    """
-
-    steps: dict[str, list[float]] = dataclasses.field(default_factory=dict)
-    epochs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    checkpoint: str | None = None
-    trained_now: bool = False  # False when everything came from a cached checkpoint
-    max_steps: int | None = None
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        if key not in self.steps:
-            raise KeyError(f"no per-step entry {key!r}; recorded: {sorted(self.steps)}")
-        return np.asarray(self.steps[key])
-
-    def epoch(self, key: str) -> np.ndarray:
-        values = [e[key] for e in self.epochs if key in e]
-        if not values:
-            known = sorted({k for e in self.epochs for k in e})
-            raise KeyError(f"no per-epoch entry {key!r}; recorded: {known}")
-        return np.asarray(values) if not isinstance(values[0], Tensor) else torch.stack(values)
-
-    @property
-    def seconds(self) -> float:
-        """Total training wall time over all epochs, resumed ones included."""
-        return float(sum(e.get("seconds", 0.0) for e in self.epochs))
 
 
 def _as_batch_tuple(data: Batch) -> tuple[Tensor, ...]:
@@ -203,52 +163,6 @@ def _seed_rng(dev: torch.device, seed: int, saved: Mapping[str, Any] | None) -> 
                 torch.cuda.manual_seed(seed)
 
 
-class _Recorder:
-    """Per-step values kept on the device and copied to the host in blocks (one sync per block)."""
-
-    def __init__(self, history: History, model: nn.Module, path: Path | None):
-        self.history, self.model, self.path = history, model, path
-        self.pending: list[tuple[str, dict[str, Any]]] = []
-        self.last: dict[str, float] = {}
-
-    def add(self, where: str, out: Mapping[str, Any]) -> None:
-        step = {}
-        for key, value in out.items():
-            if isinstance(value, Tensor):
-                if value.numel() != 1:
-                    raise ValueError(f"{type(self.model).__name__}.training_step must return scalar tensors; "
-                                     f"{key!r} has shape {tuple(value.shape)}")
-                value = value.detach().reshape(()).clone()  # a buffer the model updates in place stays as it was
-            step[key] = value
-        self.pending.append((where, step))
-
-    def flush(self) -> dict[str, float]:
-        """Copy the pending values to the host, check them finite, append them; return their sums."""
-        tensors = [v for _, s in self.pending for v in s.values() if isinstance(v, Tensor)]
-        by_device: dict[torch.device, list[Tensor]] = {}
-        for v in tensors:
-            by_device.setdefault(v.device, []).append(v)
-        host: dict[int, float] = {}
-        for dev, vs in by_device.items():
-            acc = torch.float32 if dev.type == "mps" else torch.float64
-            for v, x in zip(vs, torch.stack([v.to(acc) for v in vs]).cpu().tolist()):
-                host[id(v)] = x
-        sums: dict[str, float] = {}
-        for where, step in self.pending:
-            for key, value in step.items():
-                v = host[id(value)] if isinstance(value, Tensor) else float(value)
-                if not math.isfinite(v):
-                    saved = f"; the last checkpoint is {self.path}" if self.path and self.path.exists() else ""
-                    raise NonFiniteLossError(
-                        f"{type(self.model).__name__}: {key} = {v} at {where}. Expected a finite value: "
-                        f"lower the learning rate or check the data's range{saved}.")
-                self.history.steps.setdefault(key, []).append(v)
-                sums[key] = sums.get(key, 0.0) + v
-                self.last[key] = v
-        self.pending = []
-        return sums
-
-
 def _prepare(data: Batch | None, dev: torch.device) -> Batch | None:
     if data is None:
         return None
@@ -296,7 +210,8 @@ def fit(
     name: cache the run under ``cache_dir()/checkpoints`` (see :func:`cache_key`).
     checkpoint: an explicit checkpoint path instead (resumed if present; refused if from another run).
     retrain: ignore and overwrite an existing checkpoint.
-    progress: a tqdm progress bar; by default on, except in the smoke budget.
+    progress: a tqdm progress bar; by default on, except in the smoke budget (``GENMODELS_PROGRESS=text``
+        makes it plain text, as in the book build; see :func:`genmodels.runtime.progress_bar`).
     precision: ``"fp32"``, or ``"bf16"`` to run ``training_step`` under bfloat16 autocast (for GPUs).
 
     Under ``GENMODELS_MAX_STEPS=N`` the call stops after N steps; its last epoch then runs every callback
@@ -359,11 +274,9 @@ def _run(model, train_data, val_data, epochs, batch_size, callbacks, seed, path,
     total = (epochs - start_epoch) * steps_per_epoch
     bar = None
     if (runtime.budget() != "smoke") if progress is None else progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total if cap is None else min(total, cap), desc=type(model).__name__, leave=True)
-    recorder = _Recorder(history, model, path)
-    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+        bar = runtime.progress_bar(total if cap is None else min(total, cap), type(model).__name__)
+    recorder = Recorder(history, model, path)
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
     history.trained_now = True
     done = 0  # steps in this call, for the cap
     grad_mode = torch.is_grad_enabled()

@@ -208,9 +208,9 @@ def iwae_bound(model: VAE, x: Tensor, k: int, chunk: int = 4096, generator: torc
     z = reparameterize(mu, logvar, k, generator)                     # (k, N, d)
     log_q = log_normal(z, mu, logvar)                                 # (k, N)
     log_prior = log_normal(z)                                         # (k, N)
-    flat = z.reshape(-1, z.shape[-1])
-    x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(-1, *x.shape[1:])
-    log_px = torch.cat([model.log_likelihood(model.decode_logits(flat[i:i + chunk]), x_rep[i:i + chunk])
+    flat = z.reshape(-1, z.shape[-1])                                 # row r is image r mod N
+    image = torch.arange(len(flat), device=x.device) % x.shape[0]     # never materialise k copies of x
+    log_px = torch.cat([model.log_likelihood(model.decode_logits(flat[i:i + chunk]), x[image[i:i + chunk]])
                         for i in range(0, len(flat), chunk)]).view(k, -1)
     log_w = log_px + log_prior - log_q
     return torch.logsumexp(log_w, 0) - math.log(k)

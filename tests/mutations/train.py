@@ -2,6 +2,7 @@
 from tests.mutations import Mutation
 
 F = "src/genmodels/train.py"
+H = "src/genmodels/history.py"
 T = ("tests/test_train.py",)
 
 MUTATIONS = [
@@ -14,7 +15,7 @@ MUTATIONS = [
              "values read back only at the end of an epoch (blocks ignored)", T),
     Mutation(F, "if len(recorder.pending) >= READBACK or last:", "if len(recorder.pending) > READBACK or last:",
              "off-by-one block size", T),
-    Mutation(F, "value = value.detach().reshape(()).clone()", "value = value.detach().reshape(())",
+    Mutation(H, "value = value.detach().reshape(()).clone()", "value = value.detach().reshape(())",
              "a value the model updates in place is recorded after later steps changed it", T),
     Mutation(F, "(getattr(callback, \"every_inner\", callback) if capped else callback)", "callback",
              "under the cap, every(n, cb) callbacks never run, so the notebook's keys are missing", T),
@@ -24,7 +25,7 @@ MUTATIONS = [
              "the model's own draws (dropout) depend on what the caller drew before fit", T),
     Mutation(F, "    with torch.random.fork_rng(devices=cuda):", "    with contextlib.nullcontext():",
              "fit leaves the caller's global RNG reseeded", T),
-    Mutation(F, "                if not math.isfinite(v):", "                if math.isnan(v):",
+    Mutation(H, "                if not math.isfinite(v):", "                if math.isnan(v):",
              "infinite losses pass the finiteness check", T),
     Mutation(F, "runtime.randperm(n, generator=generator, device=dev)", "runtime.randperm(n, device=dev)",
              "batches ignore the shuffle generator (runs not reproducible, resume not exact)", T),

@@ -177,16 +177,26 @@ def _random_crops(images: list[Tensor], n: int, size: int, g: torch.Generator) -
     return out
 
 
-def _halves(short_side: int) -> tuple[list[Tensor], list[Tensor]]:
-    """Each training photograph split down the middle of its long side: one half for each domain."""
-    low, normal = [], []
+def _halves(short_side: int, size: int) -> tuple[list[Tensor], list[Tensor], list[str]]:
+    """Each training photograph split down the middle of its long side: one half for each domain.
+
+    A photograph whose halves would be narrower than ``size`` at ``short_side`` is resized so that they are
+    exactly ``size`` wide; the names of those enlarged beyond their native resolution are returned too.
+    """
+    low, normal, enlarged = [], [], []
     for i, name in enumerate(TRAIN_PHOTOS):
         x = photo(name, short_side)
+        short, long = sorted(x.shape[1:])
+        if min(short, long // 2) < size:  # the half's narrow side must hold a crop
+            native = min(photo(name).shape[1:])
+            x = photo(name, math.ceil(size * short / min(short, long // 2)))
+            if min(x.shape[1:]) > native:
+                enlarged.append(f"{name} ×{min(x.shape[1:]) / native:.2f}")
         axis = 2 if x.shape[2] >= x.shape[1] else 1
         a, b = x.chunk(2, dim=axis)
         (low if i % 2 == 0 else normal).append(a)
         (normal if i % 2 == 0 else low).append(b)
-    return low, normal
+    return low, normal, enlarged
 
 
 FULL_WELL = (1000.0, 10000.0)
@@ -225,7 +235,7 @@ def shuffle_channels(x: Tensor, generator: torch.Generator) -> Tensor:
     return torch.gather(x, 1, order[:, :, None, None].expand_as(x))
 
 
-def unpaired(n: int, size: int = 64, short_side: int = 192, seed: int = 0, folder: str | Path | None = None,
+def unpaired(n: int, size: int = 64, short_side: int | None = None, seed: int = 0, folder: str | Path | None = None,
              shuffle: bool = True) -> tuple[Images, Images]:
     """Unpaired training sets (low, normal), each ``n`` crops (n, 3, size, size) in [0, 1].
 
@@ -233,7 +243,14 @@ def unpaired(n: int, size: int = 64, short_side: int = 192, seed: int = 0, folde
     come from the reader's real photographs; otherwise low-light crops are darkened (:func:`low_light`) from one
     half of each shipped training photograph and normal-light crops come from the other half. With ``shuffle``
     each crop's colour channels are put in a random order (:func:`shuffle_channels`).
+
+    ``short_side``: the photographs are first resized to this short side (default ``max(192, size)``). A
+    shipped photograph whose half cannot hold a ``size`` crop is enlarged until it can, and the source line
+    says which were upsampled beyond their native resolution (at ``size=256``: chelsea, 300 pixels high).
     """
+    short_side = max(192, size) if short_side is None else short_side
+    if short_side < size:
+        raise ValueError(f"short_side={short_side} cannot hold crops of size={size}; give short_side >= size or None")
     g = torch.Generator().manual_seed(seed)
     root = Path(folder) if folder is not None else runtime.data_dir() / "lowlight"
     if folder is not None or (root / "trainA").is_dir():
@@ -242,10 +259,12 @@ def unpaired(n: int, size: int = 64, short_side: int = 192, seed: int = 0, folde
         normal = _random_crops(load_folder(root / "trainB", short_side=short_side), n, size, g)
         low_source, normal_source = f"low: {source}/trainA", f"normal: {source}/trainB"
     else:
-        low_half, normal_imgs = _halves(short_side)
+        low_half, normal_imgs, enlarged = _halves(short_side, size)
         low = low_light(_random_crops(low_half, n, size, g), g)
         normal = _random_crops(normal_imgs, n, size, g)
         source = "shipped photographs (scikit-image, scikit-learn, matplotlib)"
+        if enlarged:
+            source += f"; upsampled beyond native resolution to hold {size}-pixel crops: {', '.join(enlarged)}"
         low_source = f"low: one half of each of the {source}, darkened by the camera model"
         normal_source = f"normal: the other halves of the {source}, as taken"
     if shuffle:
