@@ -379,7 +379,7 @@ def test_enhancer_trains_through_fit():
     low, normal = D.unpaired(32, size=32, short_side=96, seed=1)
     model = _gan()
     history = gm.train.fit(model, (low.x, normal.x), epochs=6, batch_size=16, seed=0, progress=False)
-    assert set(history.steps) == {"d_loss", "g_adv", "perceptual", "colour", "brightness", "g_loss"}
-    d = history["d_loss"]
+    assert set(history.steps) == {"loss_d", "g_adv", "perceptual", "colour", "brightness", "loss_g"}
+    d = history["loss_d"]
     assert np.isfinite(d).all() and len(d) == 12
     assert d[-4:].mean() < d[:2].mean()  # the discriminators learn to tell the brightness apart
