@@ -52,6 +52,12 @@ class EnhancerConfig:
     eta: float = 2.0             # weight of brightness matching: W2 of block brightness, ŷ against y (brightness_loss)
     phi: str | None = None       # which φ: the first word of its description; None = filled in by the constructor
 
+    def __post_init__(self) -> None:
+        if self.attention not in ATTENTION_MODES:
+            raise ValueError(f"attention must be one of {ATTENTION_MODES}; got {self.attention!r}")
+        if not 0 <= self.a_min < 1:
+            raise ValueError(f"a_min, the floor of the brightening map, must lie in [0, 1); got {self.a_min}")
+
 
 BLEND_START_LOGIT = 2.0
 """Initial bias of the blend channel t₅: training starts from w ≈ σ(2) ≈ 0.88, the smoothed image, and learns where
@@ -84,10 +90,7 @@ class EnhancerGAN(train.Model):
     def __init__(self, config: EnhancerConfig | None = None, phi: nn.Module | None = None):
         super().__init__()
         config = EnhancerConfig() if config is None else config
-        if config.attention not in ATTENTION_MODES:
-            raise ValueError(f"attention must be one of {ATTENTION_MODES}; got {config.attention!r}")
-        if not 0 <= config.a_min < 1:
-            raise ValueError(f"a_min, the floor of the brightening map, must lie in [0, 1); got {config.a_min}")
+        config.__post_init__()  # fields may have been changed after construction
         phi = phi if phi is not None else feature_extractor()
         if config.phi is not None and config.phi != _phi_name(phi):
             raise ValueError(f"config.phi is {config.phi!r} but the feature network is {_phi_name(phi)!r} "
