@@ -1,4 +1,7 @@
-"""Part 4: data model, baselines, feature network, attention map, U-Net/PatchGAN shapes and the GAN."""
+"""Part 4, gm.lowlight: the classic baselines, the feature network φ, the attention map and the loss terms.
+
+The data model is tested in tests/test_lowlight_data.py, the GAN in tests/test_lowlight_model.py, the U-Net and
+PatchGAN in tests/test_unet.py."""
 import numpy as np
 import ot
 import pytest
@@ -7,101 +10,11 @@ import scipy.sparse
 import scipy.sparse.linalg
 import skimage.exposure
 import torch
-from PIL import Image
 
 import genmodels as gm
-from genmodels.data import DataFolderError
 
 L = gm.lowlight
 D = gm.data.lowlight
-
-
-# ---------------------------------------------------------------- data
-
-
-def test_darken_is_poisson_photon_counting():
-    x = torch.full((4, 3, 64, 64), 0.5)
-    light = torch.full((4, 1, 64, 64), 0.1)
-    peak = 400.0
-    y = D.darken(x, light, peak=peak, read_noise=0.0, generator=torch.Generator().manual_seed(0))
-    counts = y.double().pow(2.2) * peak                       # back to photo-electrons
-    lam = peak * 0.5**2.2 * 0.1
-    assert torch.allclose(counts, counts.round(), atol=1e-3)  # whole electrons
-    assert counts.mean().item() == pytest.approx(lam, rel=0.02)
-    assert counts.var().item() == pytest.approx(lam, rel=0.05)  # Poisson: variance = mean
-
-
-def test_darken_keeps_chromaticity_and_takes_one_full_well_per_image():
-    # noise-free and unsaturated, the camera model only scales: every pixel keeps its chromaticity
-    x = torch.rand(2, 3, 16, 16) * 0.9 + 0.05
-    light = torch.rand(2, 1, 16, 16) * 0.2 + 0.01
-    y = D.darken(x, light, peak=1e12, read_noise=0.0, generator=torch.Generator().manual_seed(0))
-    assert torch.allclose(L.chromaticity(y, eps=0), L.chromaticity(x, eps=0), atol=1e-4)
-    assert (y < x).all()
-    # per-image full wells: the low one is visibly noisier
-    flat = torch.full((2, 3, 32, 32), 0.5)
-    y = D.darken(flat, torch.full((2, 1, 32, 32), 0.1), peak=torch.tensor([100.0, 1e6]), read_noise=0.0,
-                 generator=torch.Generator().manual_seed(0))
-    assert y[0].std() > 10 * y[1].std()
-
-
-def test_shuffle_channels_permutes_each_image():
-    x = torch.rand(64, 3, 4, 4)
-    y = D.shuffle_channels(x, torch.Generator().manual_seed(0))
-    assert torch.equal(y.sort(1).values, x.sort(1).values)           # the same three values at every pixel
-    same = [bool((y[i] == x[i]).all()) for i in range(64)]
-    assert 0 < sum(same) < 64                                        # some, not all, kept their order
-    for i in range(64):                                              # one order per image, not per pixel
-        order = [int((y[i, c] == x[i]).all((1, 2)).nonzero()[0]) for c in range(3)]
-        assert sorted(order) == [0, 1, 2]
-
-
-def test_darken_refuses_bad_light():
-    with pytest.raises(ValueError, match="light must have shape"):
-        D.darken(torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8))
-
-
-def test_illumination_kinds():
-    n, h, w = 3, 32, 48
-    g = torch.Generator().manual_seed(0)
-    sky = D.illumination("sky", n, h, w, 0.1)
-    assert sky.shape == (n, 1, h, w) and sky[:, :, 0].mean() < sky[:, :, -1].mean() / 3
-    lamp = D.illumination("lamp", n, h, w, 0.1, generator=g)
-    assert lamp.max() > 1.0 and lamp.min() >= 0.1 - 1e-6
-    with pytest.raises(ValueError, match="illumination kind"):
-        D.illumination("moon", n, h, w)
-
-
-def test_unpaired_sets_shapes_and_darkness():
-    low, normal = D.unpaired(24, size=32, short_side=128, seed=0)
-    assert low.x.shape == normal.x.shape == (24, 3, 32, 32)
-    assert low.x.mean() < 0.6 * normal.x.mean()
-    assert "darkened" in low.source
-
-
-def test_test_pairs_have_ground_truth():
-    pairs = D.test_pairs(64, photos=("rocket",), conditions=("lamp", "dim"))
-    assert pairs.low.shape == pairs.normal.shape == (2, 3, 64, 64)
-    assert pairs.names == ["rocket (lamp)", "rocket (dim)"]
-    with pytest.raises(ValueError, match="multiple of 8"):
-        D.test_pairs(60)
-
-
-def test_folder_loader(tmp_path):
-    with pytest.raises(DataFolderError, match="does not exist"):
-        D.load_folder(tmp_path / "missing")
-    (tmp_path / "trainA").mkdir()
-    (tmp_path / "trainB").mkdir()
-    (tmp_path / "trainA" / "notes.txt").write_text("no images here")
-    with pytest.raises(DataFolderError, match="no image files"):
-        D.load_folder(tmp_path / "trainA")
-    rng = np.random.default_rng(0)
-    for folder, scale in (("trainA", 40), ("trainB", 255)):
-        for i in range(2):
-            Image.fromarray((rng.random((48, 64, 3)) * scale).astype(np.uint8)).save(tmp_path / folder / f"{i}.png")
-    low, normal = D.unpaired(6, size=32, short_side=48, folder=tmp_path)
-    assert low.x.shape == (6, 3, 32, 32) and str(tmp_path) in low.source
-    assert low.x.mean() < normal.x.mean()
 
 
 # ---------------------------------------------------------------- classic baselines
@@ -157,6 +70,22 @@ def test_lime_brightens_dark_and_keeps_range():
     y = L.lime(x)
     assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
     assert y.mean() > 1.5 * x.mean()
+
+
+def test_lime_divides_by_the_refined_illumination_of_the_value_channel():
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(6), dtype=torch.float64) * 0.5 + 0.01
+    v = x.amax(1, keepdim=True)
+    t = L.lime_illumination(v, alpha=0.15).clamp(min=0.05) ** 0.8       # the (separately tested) refined map
+    want = x * torch.clamp(v / t, max=1.0) / v                          # V' = min(1, V / T^γ), hue kept
+    assert torch.allclose(L.lime(x, gamma=0.8, alpha=0.15, floor=0.05), want, atol=1e-12)
+
+
+def test_on_value_sends_black_pixels_to_gray():
+    x = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(7)) * 0.5 + 0.1
+    x[0, :, 1, 2] = 0.0
+    y = L.on_value(x, lambda v: 0.5 * v + 0.2)
+    assert torch.allclose(y[0, :, 1, 2], torch.full((3,), 0.2))
+    assert torch.allclose(y.amax(1), 0.5 * x.amax(1) + 0.2, atol=1e-6)
 
 
 # ---------------------------------------------------------------- feature network φ
@@ -258,18 +187,21 @@ def test_perceptual_loss_ignores_brightness_when_normalised():
     assert L.perceptual_loss(phi, x, torch.rand(2, 3, 16, 16)).item() > 0.1
 
 
-# ---------------------------------------------------------------- networks and the GAN
+# ---------------------------------------------------------------- loss terms
 
 
-# U-Net and PatchGAN: tests/test_unet.py
+def test_perceptual_loss_is_the_mean_squared_difference_of_instance_normalised_features():
+    torch.manual_seed(0)
+    phi = torch.nn.Conv2d(3, 4, 3, bias=False)
+    g = torch.Generator().manual_seed(8)
+    x, y = torch.rand(2, 3, 12, 12, generator=g), torch.rand(2, 3, 12, 12, generator=g)
+    fx, fy = (phi(t).detach().double().numpy() for t in (x, y))
 
+    def norm(f):  # per image and channel: subtract the mean, divide by sqrt(biased variance + 1e-5)
+        return (f - f.mean((2, 3), keepdims=True)) / np.sqrt(f.var((2, 3), keepdims=True) + 1e-5)
 
-def test_lsgan_losses_at_constant_discriminators():
-    one, zero = torch.ones(10), torch.zeros(10)
-    assert gm.gan.lsgan_d_loss(one, zero).item() == 0.0   # perfect D
-    assert gm.gan.lsgan_d_loss(zero, one).item() == 1.0   # fully wrong D
-    assert gm.gan.lsgan_g_loss(one).item() == 0.0         # D fooled
-    assert gm.gan.lsgan_g_loss(zero).item() == 0.5
+    assert L.perceptual_loss(phi, x, y).item() == pytest.approx(((norm(fx) - norm(fy)) ** 2).mean(), rel=1e-5)
+    assert L.perceptual_loss(phi, x, y, normalize=False).item() == pytest.approx(((fx - fy) ** 2).mean(), rel=1e-5)
 
 
 def test_colour_loss_sees_casts_not_brightness():
@@ -301,42 +233,6 @@ def test_colour_error_against_a_loop_over_pixels():
         L.colour_error(y, truth[:1])
 
 
-def _gan(attention="full"):
-    cfg = L.EnhancerConfig(attention=attention, width=4, depth=3, d_width=8, lr=1e-3)
-    return L.EnhancerGAN(cfg, phi=L.OrientedEnergy())
-
-
-def test_enhancer_output_stays_in_range_and_attention_modes():
-    model = _gan()
-    for p in model.G.parameters():  # extreme weights: the bounded residual must still stay in [0, 1]
-        torch.nn.init.normal_(p, std=5.0)
-    x = torch.rand(2, 3, 32, 32)
-    y = model(x)
-    assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
-    assert torch.equal(_gan("none").attention(x), torch.ones(2, 1, 32, 32))
-    # with the correction and the blend switched off, the output is a pure brightening: same chromaticity, and
-    # the value channel is raised by at least x_a a_min (1 - V), the floor of the brightening map
-    plain = _gan()
-    plain.config.rho, plain.config.denoise = 0.0, False
-    z = plain(x)
-    v, v_out, xa = x.amax(1, keepdim=True), z.amax(1, keepdim=True), plain.attention(x)
-    assert (v_out >= v + xa * plain.config.a_min * (1 - v) - 1e-6).all()
-    assert (z >= x - 1e-6).all()
-    bright = x.amax(1) > 0.05
-    assert torch.allclose(L.chromaticity(z, 0).permute(0, 2, 3, 1)[bright], L.chromaticity(x, 0).permute(0, 2, 3, 1)[bright], atol=1e-5)
-    assert _gan().maps(x)["w"].mean() > 0.7  # a fresh generator starts from the smoothed image (BLEND_START_LOGIT)
-    parts = model.maps(x)
-    assert set(parts) == {"x_a", "a", "w", "r"}
-    assert parts["a"].min() >= model.config.a_min - 1e-6 and parts["a"].max() <= 1
-    assert parts["w"].min() >= 0 and parts["w"].max() <= 1 and parts["r"].abs().max() <= model.config.rho
-    assert model.config.phi == "OrientedEnergy"
-    with pytest.raises(ValueError, match="attention must be one of"):
-        _gan("half")
-    with pytest.raises(ValueError, match="floor of the brightening map"):
-        L.EnhancerGAN(L.EnhancerConfig(a_min=1.0), phi=L.OrientedEnergy())
-    assert model.enhance(torch.rand(1, 3, 30, 37)).shape == (1, 3, 30, 37)
-
-
 def test_tent_mean_is_the_9x9_tent_and_divides_noise_by_625_over_85():
     k1 = np.array([1, 2, 3, 4, 5, 4, 3, 2, 1]) / 25
     x = torch.rand(1, 1, 40, 40, dtype=torch.float64)
@@ -363,23 +259,35 @@ def test_brightness_loss_is_w2_of_block_brightness():
         L.brightness_loss(y_hat, y[:1])
 
 
-def test_train_enhancer_is_reproducible_whatever_ran_before(tmp_path, monkeypatch):
-    sizes = {"crops": 16, "size": 32, "epochs": 1, "batch_size": 16, "width": 4, "d_width": 8, "lr": 1e-3}
-    states = []
-    for k in range(2):
-        monkeypatch.setenv("GENMODELS_CACHE", str(tmp_path / f"cache{k}"))  # no cache hit: both runs train
-        torch.manual_seed(100 + k)                                         # a caller's different RNG state
-        model, history = L.train_enhancer("full", sizes, phi=L.OrientedEnergy())
-        assert history.trained_now
-        states.append(model.state_dict())
-    assert all(torch.equal(states[0][key], states[1][key]) for key in states[0])
+# ---------------------------------------------------------------- dtype and device
 
 
-def test_enhancer_trains_through_fit():
-    low, normal = D.unpaired(32, size=32, short_side=96, seed=1)
-    model = _gan()
-    history = gm.train.fit(model, (low.x, normal.x), epochs=6, batch_size=16, seed=0, progress=False)
-    assert set(history.steps) == {"d_loss", "g_adv", "perceptual", "colour", "brightness", "g_loss"}
-    d = history["d_loss"]
-    assert np.isfinite(d).all() and len(d) == 12
-    assert d[-4:].mean() < d[:2].mean()  # the discriminators learn to tell the brightness apart
+def test_every_function_returns_in_the_inputs_dtype():
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(9), dtype=torch.float64) * 0.6 + 0.02
+    v = x.amax(1, keepdim=True)
+    feats = L.OrientedEnergy()(x)
+    outputs = {
+        "on_value": L.on_value(x, lambda t: t.sqrt()), "gamma_correction": L.gamma_correction(v),
+        "equalize_hist": L.equalize_hist(v), "clahe": L.clahe(v), "lime_illumination": L.lime_illumination(v),
+        "lime": L.lime(x), "gray": L.gray(x), "OrientedEnergy": feats, "feature_saliency": L.feature_saliency(feats, (32, 32)),
+        "attention_map": L.attention_map(x, feats), "chromaticity": L.chromaticity(x), "tent_mean": L.tent_mean(x),
+        "colour_loss": L.colour_loss(x, x.flip(0)), "brightness_loss": L.brightness_loss(x, x.flip(0)),
+        "perceptual_loss": L.perceptual_loss(L.OrientedEnergy(), x, x.flip(0)),
+    }
+    wrong = {k: y.dtype for k, y in outputs.items() if y.dtype != torch.float64 or y.device != x.device}
+    assert not wrong
+
+
+def test_numpy_is_used_only_where_a_cpu_library_computes():
+    import ast
+    import inspect
+
+    allowed = {"clahe", "lime_illumination", "attention_explorer", "draw"}  # scikit-image, SciPy, matplotlib
+    found = set()
+    for module in (L.classic, L.features, L.attention, L.losses, L.model, L.evaluate):
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.FunctionDef):
+                calls = [n for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr == "numpy"]
+                if calls:
+                    found.add(node.name)
+    assert found <= allowed, found - allowed

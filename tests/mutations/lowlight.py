@@ -1,0 +1,78 @@
+"""Mutations of the ``lowlight`` package (Part 4), of its data module and of the U-Net gate it relies on.
+
+See tests/mutations/__init__.py. The audit's four (code-audit.md §1a: M5, M8, M15, M21) come first.
+"""
+from tests.mutations import Mutation
+
+_P = "src/genmodels/lowlight/"
+_CL, _FE, _AT, _LO, _MO = (_P + f for f in ("classic.py", "features.py", "attention.py", "losses.py", "model.py"))
+_DATA = "src/genmodels/data/lowlight.py"
+_T = ("tests/test_lowlight.py",)
+_TM = ("tests/test_lowlight_model.py",)
+_TD = ("tests/test_lowlight_data.py",)
+
+MUTATIONS = [
+    # the code audit's (section 1a)
+    Mutation("src/genmodels/nets.py", "            return h * nn.functional.adaptive_avg_pool2d(gate, h.shape[2:])",
+             "            return h", "M5: the U-Net's attention gate silently ignored", ("tests/test_unet.py",)),
+    Mutation(_MO, 'F.pad(xb, (0, pw, 0, ph), mode="reflect")', 'F.pad(xb, (pw, 0, ph, 0), mode="reflect")',
+             "M8: enhance pads on the wrong side, then crops the top-left corner", _TM),
+    Mutation(_DATA, "        (normal if i % 2 == 0 else low).append(b)", "        (normal if i % 2 == 0 else low).append(a)",
+             "M15: both domains cut from the same photo halves (a pairing leak)", _TD),
+    Mutation(_DATA, "        top, left = (h - size) // 2, (w - size) // 2", "        top, left = 0, 0",
+             "M21: test pairs cut from the top-left corner, not the centre", _TD),
+    # the GAN's losses and targets
+    Mutation(_MO, "gan.lsgan_d_loss(r, f) for r, f in", "gan.lsgan_d_loss(f, r) for r, f in",
+             "LSGAN discriminator targets swapped: real scored 0, fake 1", _TM),
+    Mutation(_MO, "        loss_d.backward()", "        (-loss_d).backward()",
+             "the discriminators ascend their loss", _TM),
+    Mutation(_MO, "c.alpha * per + c.beta * col", "c.alpha * per - c.beta * col",
+             "sign of the colour-consistency term flipped", _TM),
+    Mutation(_MO, "c.alpha * per + c.beta", "per + c.beta", "α, the perceptual weight, ignored", _TM),
+    Mutation(_MO, "per = perceptual_loss(self.phi.to(x.device), x, fake)", "per = perceptual_loss(self.phi.to(x.device), y, fake)",
+             "self-feature-preserving loss compares the output with the normal-light image, not its own input", _TM),
+    Mutation(_MO, "self.D[1](F.avg_pool2d(y, 2))", "self.D[1](y)",
+             "the second discriminator sees full resolution (no multi-scale)", _TM),
+    Mutation(_MO, "+ c.tau * t.pow(2).mean()", "+ c.tau * t.abs().mean()",
+             "the raw-output penalty is L1, not the stated mean square", _TM),
+    # eq. (lowlight-output)
+    Mutation(_MO, "z = on_value(x, lambda v: v + xa * a * (1 - v))", "z = on_value(x, lambda v: v + a * (1 - v))",
+             "the attention map is not multiplied into the brightening", _TM),
+    Mutation(_MO, "c.a_min + (1 - c.a_min) * torch.sigmoid(", "c.a_min + torch.sigmoid(",
+             "brightening map not rescaled into (a_min, 1)", _TM),
+    Mutation(_MO, "- (-r).clamp(min=0) * z)", "- (-r).clamp(min=0) * (1 - z))",
+             "negative correction scaled by 1 − z̃ instead of z̃", _TM),
+    Mutation(_MO, "t = self.G(torch.cat([x, xa], 1), gate=xa)", "t = self.G(torch.cat([x, xa], 1))",
+             "the generator's levels are not gated by the attention map", _TM),
+    Mutation(_MO, 'use_gray=mode != "no_gray"', "use_gray=True", 'the "no_gray" ablation keeps the gray map', _TM),
+    Mutation(_MO, "    with torch.random.fork_rng(devices=[]):\n        torch.manual_seed(0)",
+             "    if True:\n        torch.manual_seed(0)",
+             "train_enhancer re-seeds the caller's global RNG", _TM),
+    # attention, φ, loss terms
+    Mutation(_AT, "dark = 1 - gray(x) if use_gray", "dark = gray(x) if use_gray",
+             "attention from the gray map Y instead of 1 − Y", _T),
+    Mutation(_AT, "    f = (f - mu) / (sd + 1e-6)\n", "    f = f - mu\n", "saliency not standardised per image", _T),
+    Mutation(_FE, "/ (F.avg_pool2d(g, 8) + 0.02)", "/ 1.02", "OrientedEnergy without Weber normalisation", _T),
+    Mutation(_FE, "self.body((x.to(self.mean.dtype) - self.mean) / self.std)", "self.body(x.to(self.mean.dtype))",
+             "VGG features without the ImageNet normalisation", _T),
+    Mutation(_FE, 'widths[7:10] + ["M"] + widths[10:]', "widths[7:10] + widths[10:]",
+             "φ cut after the third pooling (stride 8), not VGG-16's relu5_1", _T),
+    Mutation(_LO, "fx, fy = F.instance_norm(fx, eps=1e-5), F.instance_norm(fy, eps=1e-5)",
+             "fx, fy = F.instance_norm(fx, eps=1e-5), fy", "perceptual loss normalises only one side", _T),
+    Mutation(_LO, "return sliced.sw_1d(u, v)[0].add(1e-12).sqrt()", "return sliced.sw_1d(u, v)[0]",
+             "brightness loss is W₂², not W₂", _T),
+    Mutation(_LO, "count_include_pad=False", "count_include_pad=True", "tent mean darkens the border", _T),
+    # the classics
+    Mutation(_CL, "t = lime_illumination(x.amax(1, keepdim=True), alpha=alpha)",
+             "t = lime_illumination(x.mean(1, keepdim=True), alpha=alpha)",
+             "LIME's initial illumination from the channel mean, not max(R, G, B)", _T),
+    Mutation(_CL, "wt = np.concatenate([alpha / (np.abs(p[2]).ravel() + eps)", "wt = np.concatenate([alpha / (p[2].ravel() ** 2 + eps)",
+             "LIME weights from the squared gradient", _T),
+    Mutation(_CL, "    return v.pow(1.0 / gamma)", "    return v.pow(gamma)", "gamma correction darkens (v^γ, not v^(1/γ))", _T),
+    Mutation(_CL, "+ fv * (v <= eps)", "+ 0 * fv * (v <= eps)", "black pixels stay black instead of gray f(0)", _T),
+    Mutation(_CL, "pos = ((flat - lo) / width - 0.5)", "pos = ((flat - lo) / width)",
+             "histogram equalisation interpolates at bin edges, not centres", _T),
+    # the camera model
+    Mutation(_DATA, "    signal = x.pow(gamma) * light", "    signal = x * light",
+             "darken forgets to undo the display gamma (photon counts in display space)", _T + _TD),
+]
