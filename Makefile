@@ -7,7 +7,7 @@ DEPS_HASH := $(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 JOBS ?= 2
 
-.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest
+.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest mutation
 
 # pyproject.toml states ranges; constraints.txt pins the versions installed here, so builds are reproducible.
 $(STAMP): pyproject.toml constraints.txt
@@ -61,3 +61,8 @@ test-oldest:
 	$(OLDEST)/bin/python -m pip list 2>/dev/null | grep -iE "^(torch|torchvision|numpy|scipy|scikit-learn|pandas) "
 	$(OLDEST)/bin/python -m pytest tests -m "not slow" -n $(JOBS) -p no:cacheprovider -q
 	$(OLDEST)/bin/python -m pytest chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider -q
+
+# Mutation check (issue 19): each one-line bug of tests/mutations/ applied alone to a copy of src/, its unit
+# tests run against it; prints killed/total and the survivors. Slow (tens of minutes on 2 cores): not in CI.
+mutation: install
+	OMP_NUM_THREADS=1 $(BIN)/python tools/mutation.py -j 2

@@ -46,6 +46,7 @@ def gaussian_frechet(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
     The last trace is computed as the sum of square roots of the eigenvalues of the symmetric PSD matrix
     :math:`\Sigma_1^{1/2}\Sigma_2\Sigma_1^{1/2}` (similar to :math:`\Sigma_1\Sigma_2`), which is real by
     construction; the usual ``scipy.linalg.sqrtm(cov1 @ cov2)`` can return spurious imaginary parts.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     root1 = _psd_sqrt(cov1)
     lam = np.linalg.eigvalsh(root1 @ cov2 @ root1)
@@ -59,6 +60,7 @@ def frechet_distance(feats_a: Tensor | np.ndarray, feats_b: Tensor | np.ndarray)
 
     Needs N, M ≥ 2; with fewer samples than dimensions the covariances are singular and the estimate is
     biased upwards, so compare distances only at equal sample sizes.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     a = _as_2d_float64(feats_a, "feats_a")
     b = _as_2d_float64(feats_b, "feats_b")
@@ -71,7 +73,10 @@ def frechet_distance(feats_a: Tensor | np.ndarray, feats_b: Tensor | np.ndarray)
 
 @dataclasses.dataclass
 class ClassifierConfig:
-    """Hyper-parameters of :class:`MNISTClassifier`."""
+    """Hyper-parameters of :class:`MNISTClassifier`.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
     width: int = 32
     features: int = 64
@@ -140,7 +145,10 @@ def _digits(split: str):
 
 
 def mnist_features(x: Tensor, batch_size: int = 1000) -> Tensor:
-    """Classifier features (N, 64) of images x (N, 1, 28, 28) in [0, 1]."""
+    """Classifier features (N, 64) of images x (N, 1, 28, 28) in [0, 1].
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     from .data.base import check_images
 
     check_images(x, "mnist_features")
@@ -159,7 +167,10 @@ def classifier_frechet(x: Tensor, y: Tensor) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class FrechetInterval:
-    """A Fréchet distance² ``value`` on the full sets and a bootstrap percentile interval [low, high]."""
+    """A Fréchet distance² ``value`` on the full sets and a bootstrap percentile interval [low, high].
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
     value: float
     low: float

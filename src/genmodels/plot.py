@@ -23,7 +23,10 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
 
 def image_grid(x: Tensor, nrow: int = 8, ax: Axes | None = None, title: str | None = None,
                padding: int = 2, figsize: tuple[float, float] | None = None) -> Figure:
-    """Show images x (N, C, H, W) in [0, 1] as one grid (via ``torchvision.utils.make_grid``)."""
+    """Show images x (N, C, H, W) in [0, 1] as one grid (via ``torchvision.utils.make_grid``).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     from torchvision.utils import make_grid
 
     if x.ndim != 4 or x.shape[1] not in (1, 3):
@@ -57,6 +60,7 @@ def curves(source, keys: Sequence[str] | str, ax: Axes | None = None, smooth: in
     """Plot one or more recorded series (a ``History`` or a dict of arrays) against their index.
 
     smooth: moving-average window, for noisy per-step losses.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     keys = [keys] if isinstance(keys, str) else list(keys)
     fig, ax = _axes(ax, (6, 3.5))
@@ -82,7 +86,10 @@ def curves(source, keys: Sequence[str] | str, ax: Axes | None = None, smooth: in
 
 def latent_scatter(z: Tensor | np.ndarray, labels: Tensor | np.ndarray | None = None, ax: Axes | None = None,
                    title: str | None = None, s: float = 6) -> Figure:
-    """Scatter 2-D codes z (N, 2) coloured by integer labels (N,), with a colour bar of the classes."""
+    """Scatter 2-D codes z (N, 2) coloured by integer labels (N,), with a colour bar of the classes.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     z = z.detach().cpu().numpy() if isinstance(z, Tensor) else np.asarray(z)
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"latent_scatter: expected codes of shape (N, 2); got {z.shape}")
@@ -105,7 +112,10 @@ def latent_scatter(z: Tensor | np.ndarray, labels: Tensor | np.ndarray | None = 
 
 def decoded_manifold(decode, lo: float = -3.0, hi: float = 3.0, n: int = 15, ax: Axes | None = None,
                      title: str | None = None) -> Figure:
-    """Decode an n×n grid of 2-D codes spanning [lo, hi]² and show the images in place (rows: z₂ high→low)."""
+    """Decode an n×n grid of 2-D codes spanning [lo, hi]² and show the images in place (rows: z₂ high→low).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     g = torch.linspace(lo, hi, n)
     z = torch.stack(torch.meshgrid(g.flip(0), g, indexing="ij"), -1).reshape(-1, 2)[:, [1, 0]]
     with torch.no_grad():
@@ -114,7 +124,10 @@ def decoded_manifold(decode, lo: float = -3.0, hi: float = 3.0, n: int = 15, ax:
 
 
 def figures(figs: Iterable[Figure]) -> None:
-    """Close figures that were only needed for their side effects (e.g. saved to disk)."""
+    """Close figures that were only needed for their side effects (e.g. saved to disk).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     for fig in figs:
         plt.close(fig)
 

@@ -18,12 +18,18 @@ from ..runtime import DataFolderError  # noqa: F401  (defined there: runtime.dat
 
 
 class OfflineError(ConnectionError):
-    """A download could not reach the network; the message names the offline default."""
+    """A download could not reach the network; the message names the offline default.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
 
 @dataclasses.dataclass
 class Images:
-    """Images ``x`` (N, C, H, W) float32 in [0, 1], optional int64 labels ``y`` (N,), and their source."""
+    """Images ``x`` (N, C, H, W) float32 in [0, 1], optional int64 labels ``y`` (N,), and their source.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
     x: Tensor
     y: Tensor | None
@@ -47,7 +53,10 @@ class Images:
 
 
 def check_images(x: Tensor, what: str = "images") -> Tensor:
-    """Raise unless ``x`` is a float (N, C, H, W) tensor with values in [0, 1]; return it."""
+    """Raise unless ``x`` is a float (N, C, H, W) tensor with values in [0, 1]; return it.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     if not isinstance(x, Tensor) or x.ndim != 4 or not x.is_floating_point():
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{what}: expected a float tensor of shape (N, C, H, W); got {shape}")
@@ -58,7 +67,10 @@ def check_images(x: Tensor, what: str = "images") -> Tensor:
 
 
 def require_folder(path: Path, layout: str, pattern: str = "*") -> list[Path]:
-    """The files matching ``pattern`` under ``path``; a clear :class:`DataFolderError` if none."""
+    """The files matching ``pattern`` under ``path``; a clear :class:`DataFolderError` if none.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     path = Path(path).expanduser()
     if not path.is_dir():
         raise DataFolderError(f"data folder {path} does not exist; expected {layout}")
@@ -70,7 +82,10 @@ def require_folder(path: Path, layout: str, pattern: str = "*") -> list[Path]:
 
 @contextmanager
 def network_timeout(seconds: float = 5.0, offline_default: str = "") -> Iterator[None]:
-    """Make sockets opened inside the block give up after ``seconds``; turn failures into :class:`OfflineError`."""
+    """Make sockets opened inside the block give up after ``seconds``; turn failures into :class:`OfflineError`.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(seconds)
     try:
@@ -84,7 +99,10 @@ def network_timeout(seconds: float = 5.0, offline_default: str = "") -> Iterator
 
 
 def stratified_split(labels: Tensor, test_fraction: float, seed: int) -> tuple[Tensor, Tensor]:
-    """Index tensors (train, test) that keep each class's share, each in a seeded random order."""
+    """Index tensors (train, test) that keep each class's share, each in a seeded random order.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     g = torch.Generator().manual_seed(seed)
     train, test = [], []
     for c in labels.unique():

@@ -126,6 +126,10 @@ def _counts(raw: Path) -> dict[str, int]:
 
 
 def sources() -> dict[str, str]:
+    """Data set → the source a call would read it from now (for ``genmodels info``).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     try:
         raw = _find_full(runtime.data_dir(), explicit=False)
     except DataFolderError as err:
@@ -147,6 +151,7 @@ def load(split: str = "train", source: str = "auto", download: bool = False, roo
         refused with :class:`DataFolderError` (never swapped for the embedded digits); so is a default
         folder whose ``MNIST`` subfolder is incomplete or mis-laid. Only when no folder was named and the
         default place has no ``MNIST`` does ``"auto"`` fall back to the embedded digits (``source`` says so).
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")

@@ -49,6 +49,7 @@ def lfw(size: int = 28) -> Images:
     """The 100 LFW faces of scikit-image, (100, 1, size, size) float32 in [0, 1], no labels.
 
     Bilinear resizing from 25×25 may overshoot [0, 1] by round-off only; that is clamped.
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
     """
     _check_size(size)
     x = torch.from_numpy(_lfw_raw()[:100]).unsqueeze(1)
@@ -56,7 +57,10 @@ def lfw(size: int = 28) -> Images:
 
 
 def lfw_nonfaces(size: int = 28) -> Images:
-    """The 100 background crops of the same subset (not faces), as a reference for metrics."""
+    """The 100 background crops of the same subset (not faces), as a reference for metrics.
+
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
+    """
     _check_size(size)
     x = torch.from_numpy(_lfw_raw()[100:]).unsqueeze(1)
     return Images(_resize(x, size).contiguous(), None, f"{LFW_SOURCE}[100:]: 100 LFW background crops, 25×25 → {size}×{size}")
@@ -79,6 +83,7 @@ def celeba(root: str | Path | None = None, size: int = 64, limit: int | None = N
     Each image is centre-cropped to a ``CELEBA_CROP`` square and resized; the first ``limit`` files in
     sorted order are used. The decoded tensor is cached under ``cache_dir()/faces``.
     Raises :class:`DataFolderError` if the folder is missing or has no images.
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
     """
     _check_size(size)
     if limit is not None and limit < 1:
@@ -117,6 +122,7 @@ def load(source: str = "auto", size: int | None = None, **kwargs) -> Images:
 
     A folder that was named or exists is read or refused with :class:`DataFolderError`, never swapped
     for the LFW faces: only when there is no CelebA folder at all does ``"auto"`` use LFW.
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
     """
     if source not in ("auto", "lfw", "celeba"):
         raise ValueError(f"source must be 'auto', 'lfw' or 'celeba'; got {source!r}")
@@ -129,6 +135,10 @@ def load(source: str = "auto", size: int | None = None, **kwargs) -> Images:
 
 
 def sources() -> dict[str, str]:
+    """Data set → the source a call would read it from now (for ``genmodels info``).
+
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
+    """
     try:
         folder = _celeba_folder(None)
         celeba_line = (f"folder {folder}: {len(_celeba_files(folder)):,} images" if folder.exists() else

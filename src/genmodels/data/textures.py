@@ -35,7 +35,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 def sources() -> dict[str, str]:
-    """Data set → the source a call would use now (the embedded scikit-image images)."""
+    """Data set → the source a call would use now (the embedded scikit-image images).
+
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
+    """
     out = {f"texture:{name}": f"embedded: skimage.data.{fn}() (scikit-image wheel)" for name, (fn, _, _) in TEXTURES.items()}
     out["objects:faces"] = "embedded: skimage.data.lfw_subset() faces (scikit-image wheel)"
     return out
