@@ -60,3 +60,20 @@ def test_image_metrics_are_reachable_from_both_modules():
 def test_default_configs_are_not_shared_between_instances(make):
     a, b = make(), make()
     assert a.config is not b.config and a.config == b.config
+
+
+def test_a_non_finite_value_is_always_a_non_finite_loss_error():
+    import torch
+
+    nan = torch.tensor([[0.0, float("nan")]])
+    cases = [
+        lambda: gm.gan.minimax_d_loss(nan[0], torch.zeros(2)),
+        lambda: gm.ebm.langevin(lambda x: -x, nan, 1, 0.1, 1.0),
+        lambda: gm.nmf.check_nonnegative(nan.abs(), "V"),
+        lambda: gm.data.piano.check_audio(nan[0]),
+        lambda: gm.sliced.ks_1d(nan),
+    ]
+    for case in cases:
+        with pytest.raises(gm.train.NonFiniteLossError, match="NaN"):
+            case()
+    assert issubclass(gm.data.base.NonFiniteValuesError, ValueError)   # callers that caught ValueError still do

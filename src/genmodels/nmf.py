@@ -54,7 +54,9 @@ def check_nonnegative(x: Tensor, what: str, ndim: int = 2) -> Tensor:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{what}: expected a float tensor with {ndim} dimensions; got {shape}")
     if not torch.isfinite(x).all():
-        raise ValueError(f"{what}: contains NaN or infinite values; expected finite nonnegative entries")
+        from .data.base import NonFiniteValuesError
+
+        raise NonFiniteValuesError(f"{what}: contains NaN or infinite values; expected finite nonnegative entries")
     low = float(x.min()) if x.numel() else 0.0
     if low < 0:
         raise ValueError(f"{what}: expected nonnegative entries; the smallest is {low:.3g}")

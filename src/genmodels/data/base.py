@@ -15,6 +15,15 @@ from torch import Tensor
 
 
 from ..runtime import DataFolderError  # noqa: F401  (defined there: runtime.data_dir raises it too)
+from ..train import NonFiniteLossError
+
+
+class NonFiniteValuesError(NonFiniteLossError, ValueError):
+    """A tensor holds NaN or inf. The package's validators raise it (ebm, nmf, piano), so a non-finite value
+    is always a :class:`~genmodels.train.NonFiniteLossError` (and, as before, a ``ValueError``).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
 
 class OfflineError(ConnectionError):

@@ -33,7 +33,7 @@ from torch import Tensor
 
 from .. import runtime
 from ._midi import read_midi
-from .base import DataFolderError, require_folder
+from .base import DataFolderError, NonFiniteValuesError, require_folder
 
 SR = 22_050
 N_FFT = 2_048
@@ -98,7 +98,7 @@ def check_audio(audio: Tensor, what: str = "audio") -> Tensor:
         shape = tuple(audio.shape) if isinstance(audio, Tensor) else type(audio).__name__
         raise ValueError(f"{what}: expected a 1-D float tensor (T,) of samples; got {shape}")
     if not torch.isfinite(audio).all():
-        raise ValueError(f"{what}: contains NaN or infinite samples")
+        raise NonFiniteValuesError(f"{what}: contains NaN or infinite samples")
     peak = float(audio.abs().max()) if audio.numel() else 0.0
     if peak > 1.0:
         raise ValueError(f"{what}: expected samples in [-1, 1]; got peak {peak:.3g}")

@@ -11,19 +11,20 @@ import torch
 from torch import Tensor
 
 from .. import runtime
+from ..data.base import NonFiniteValuesError
 
 ScoreFn = Callable[[Tensor], Tensor]
 
 
 def check_finite(x: Tensor, what: str) -> None:
-    """Raise ``TypeError`` unless ``x`` is a float tensor and ``ValueError`` if it holds NaN or inf.
+    """Raise ``TypeError`` unless ``x`` is a float tensor, :class:`NonFiniteValuesError` if it holds NaN or inf.
 
     Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
     """
     if not isinstance(x, Tensor) or not x.is_floating_point():
         raise TypeError(f"{what}: expected a float tensor; got {type(x).__name__ if not isinstance(x, Tensor) else x.dtype}")
     if not torch.isfinite(x).all():
-        raise ValueError(f"{what}: expected finite values; got NaN or inf")
+        raise NonFiniteValuesError(f"{what}: expected finite values; got NaN or inf")
 
 
 def check_step(step_size: float, sigma: float) -> None:
