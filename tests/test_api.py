@@ -77,3 +77,18 @@ def test_a_non_finite_value_is_always_a_non_finite_loss_error():
         with pytest.raises(gm.train.NonFiniteLossError, match="NaN"):
             case()
     assert issubclass(gm.data.base.NonFiniteValuesError, ValueError)   # callers that caught ValueError still do
+
+
+def test_cache_writes_are_atomic(tmp_path, monkeypatch):
+    import torch
+
+    gm.data.base.save_atomic({"a": torch.arange(3)}, tmp_path / "sub" / "x.pt")
+    assert torch.equal(torch.load(tmp_path / "sub" / "x.pt")["a"], torch.arange(3))
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["x.pt"]   # no temporary left behind
+    seen = []
+    monkeypatch.setattr(gm.data.base.os, "replace", lambda a, b: seen.append((Path(a).name, Path(b).name)))
+    gm.data.base.save_atomic(1, tmp_path / "y.pt")
+    assert seen and seen[0][1] == "y.pt" and seen[0][0] != "y.pt"   # written elsewhere, then renamed
+    for module in ("digits", "faces", "piano"):   # the data caches never write their target in place
+        text = (ROOT / "src" / "genmodels" / "data" / f"{module}.py").read_text()
+        assert "torch.save(" not in text and ("np.save(partial" in text or "np.save(" not in text)

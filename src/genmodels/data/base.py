@@ -5,6 +5,7 @@ Notebook: chapters/00_foundations/01_autoencoders.ipynb
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 from contextlib import contextmanager
 from pathlib import Path
@@ -122,3 +123,16 @@ def stratified_split(labels: Tensor, test_fraction: float, seed: int) -> tuple[T
         train.append(idx[k:])
     train_idx, test_idx = torch.cat(train), torch.cat(test)
     return train_idx[torch.randperm(len(train_idx), generator=g)], test_idx[torch.randperm(len(test_idx), generator=g)]
+
+
+def save_atomic(obj: object, path: Path) -> None:
+    """``torch.save(obj, path)`` through a per-process temporary file and ``os.replace``: a parallel reader
+    (pytest-xdist, two notebooks) never sees half a file. Creates the parent folder.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)

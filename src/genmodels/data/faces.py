@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import runtime
-from .base import DataFolderError, Images, require_folder
+from .base import DataFolderError, Images, require_folder, save_atomic
 
 LFW_SOURCE = "skimage.data.lfw_subset()"
 CELEBA_LAYOUT = "the aligned CelebA images as <folder>/img_align_celeba/*.jpg (or *.jpg/*.png anywhere under <folder>)"
@@ -111,8 +111,7 @@ def celeba(root: str | Path | None = None, size: int = 64, limit: int | None = N
         x = torch.from_numpy(arr).float().div_(255.0)
         x = x.unsqueeze(1) if grey else x.permute(0, 3, 1, 2)
         x = x.contiguous()
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(x, cached)
+        save_atomic(x, cached)
     return Images(x, None, f"CelebA ({len(x):,} images) from {folder}, {CELEBA_CROP}² centre crop → {size}×{size}")
 
 
