@@ -4,7 +4,7 @@ Notebook: chapters/00_foundations/01_autoencoders.ipynb
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -121,15 +121,6 @@ def decoded_manifold(decode, lo: float = -3.0, hi: float = 3.0, n: int = 15, ax:
     with torch.no_grad():
         x = decode(z)
     return image_grid(x, nrow=n, ax=ax, title=title, padding=0, figsize=(6, 6))
-
-
-def figures(figs: Iterable[Figure]) -> None:
-    """Close figures that were only needed for their side effects (e.g. saved to disk).
-
-    Notebook: chapters/00_foundations/01_autoencoders.ipynb
-    """
-    for fig in figs:
-        plt.close(fig)
 
 
 def matrix(M: Tensor | np.ndarray, ax: Axes | None = None, title: str | None = None, xlabel: str = "",
