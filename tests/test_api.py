@@ -92,3 +92,34 @@ def test_cache_writes_are_atomic(tmp_path, monkeypatch):
     for module in ("digits", "faces", "piano"):   # the data caches never write their target in place
         text = (ROOT / "src" / "genmodels" / "data" / f"{module}.py").read_text()
         assert "torch.save(" not in text and ("np.save(partial" in text or "np.save(" not in text)
+
+
+def test_no_numpy_conversion_without_a_move_to_the_cpu():
+    # a CUDA tensor cannot go to NumPy directly; each conversion in these modules moves to the CPU first, or sits
+    # on a path that only CPU tensors reach (listed here with the reason)
+    cpu_only = {("sliced.py", "np.argsort(y.detach().numpy()"),            # guarded by y.device.type == "cpu"
+                ("metrics_image.py", "_gaussian_window(7 / 6, 3, torch.float64).numpy()")}   # built on the CPU
+    files = [f"{m.replace('.', '/')}.py" for m in DOCUMENTED if m not in ("ebm", "data")]
+    bad = []
+    for rel in files:
+        path = ROOT / "src" / "genmodels" / rel
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if ".numpy()" in line and ".cpu().numpy()" not in line \
+                    and not any(rel.endswith(f) and s in line for f, s in cpu_only):
+                bad.append(f"{rel}:{n}: {line.strip()}")
+    assert not bad, bad
+
+
+def test_one_resize_helper_crops_the_central_square():
+    import torch
+
+    x = torch.arange(15.0).view(1, 1, 3, 5) / 15
+    assert torch.equal(gm.data.base.resize_square(x, 3), x[..., 1:4])          # centre columns 1..3, no resampling
+    big = torch.rand(2, 3, 40, 60, generator=torch.Generator().manual_seed(0))
+    small = gm.data.base.resize_square(big, 10)
+    assert small.shape == (2, 3, 10, 10) and 0 <= float(small.min()) and float(small.max()) <= 1
+    # antialiased 4× shrink of the central square: each output pixel is near its 4×4 block mean
+    block = big[..., :, 10:50].unfold(2, 4, 4).unfold(3, 4, 4).mean((-1, -2))
+    assert float((small - block).abs().mean()) < 0.05
+    for module in ("faces", "textures"):
+        assert "F.interpolate" not in (ROOT / "src" / "genmodels" / "data" / f"{module}.py").read_text()

@@ -38,7 +38,7 @@ def image_grid(x: Tensor, nrow: int = 8, ax: Axes | None = None, title: str | No
     grid = make_grid(x, nrow=nrow, padding=padding, pad_value=1.0)
     rows = int(np.ceil(len(x) / nrow))
     fig, ax = _axes(ax, figsize or (min(1.1 * nrow, 12), min(1.1 * rows, 12) + (0.3 if title else 0)))
-    ax.imshow(grid.permute(1, 2, 0).numpy().squeeze(), cmap="gray" if x.shape[1] == 1 else None, vmin=0, vmax=1,
+    ax.imshow(grid.permute(1, 2, 0).cpu().numpy().squeeze(), cmap="gray" if x.shape[1] == 1 else None, vmin=0, vmax=1,
               interpolation="nearest")
     ax.set_axis_off()
     if title:

@@ -28,7 +28,7 @@ def _render(out: W.Output, fig) -> None:
 def _show(img: Tensor, ax) -> None:
     img = img.detach().cpu()
     ax.clear()
-    ax.imshow(img.permute(1, 2, 0).squeeze().numpy(), cmap="gray" if img.shape[0] == 1 else None,
+    ax.imshow(img.permute(1, 2, 0).squeeze().cpu().numpy(), cmap="gray" if img.shape[0] == 1 else None,
               vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -136,3 +137,18 @@ def save_atomic(obj: object, path: Path) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+def resize_square(x: Tensor, size: int) -> Tensor:
+    """(N, C, H, W) in [0, 1] → (N, C, size, size): the central square crop, resized bilinearly with antialiasing
+    (clamped back into [0, 1] against the filter's overshoot). The package's one image resize.
+
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
+    """
+    h, w = x.shape[-2:]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    x = x[..., top:top + side, left:left + side]
+    if side == size:
+        return x
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import runtime
-from .base import DataFolderError, Images, require_folder, save_atomic
+from .base import DataFolderError, Images, require_folder, resize_square, save_atomic
 
 LFW_SOURCE = "skimage.data.lfw_subset()"
 CELEBA_LAYOUT = "the aligned CelebA images as <folder>/img_align_celeba/*.jpg (or *.jpg/*.png anywhere under <folder>)"
@@ -34,12 +33,6 @@ def _lfw_raw() -> np.ndarray:
     return images
 
 
-def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    if x.shape[-1] == size and x.shape[-2] == size:
-        return x
-    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True).clamp_(0.0, 1.0)
-
-
 def _check_size(size: int) -> None:
     if not isinstance(size, int) or size < 8:
         raise ValueError(f"size must be an integer ≥ 8 (pixels per side); got {size!r}")
@@ -53,7 +46,7 @@ def lfw(size: int = 28) -> Images:
     """
     _check_size(size)
     x = torch.from_numpy(_lfw_raw()[:100]).unsqueeze(1)
-    return Images(_resize(x, size).contiguous(), None, f"{LFW_SOURCE}[:100]: 100 real LFW faces, 25×25 → {size}×{size}")
+    return Images(resize_square(x, size).contiguous(), None, f"{LFW_SOURCE}[:100]: 100 real LFW faces, 25×25 → {size}×{size}")
 
 
 def lfw_nonfaces(size: int = 28) -> Images:
@@ -63,7 +56,7 @@ def lfw_nonfaces(size: int = 28) -> Images:
     """
     _check_size(size)
     x = torch.from_numpy(_lfw_raw()[100:]).unsqueeze(1)
-    return Images(_resize(x, size).contiguous(), None, f"{LFW_SOURCE}[100:]: 100 LFW background crops, 25×25 → {size}×{size}")
+    return Images(resize_square(x, size).contiguous(), None, f"{LFW_SOURCE}[100:]: 100 LFW background crops, 25×25 → {size}×{size}")
 
 
 def _celeba_folder(root: str | Path | None) -> Path:

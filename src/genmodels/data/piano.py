@@ -219,7 +219,7 @@ def synthesize(notes: Tensor, sr: int = SR, model: PianoModel = PianoModel(), se
     total = int(np.ceil((float(notes[:, 1].max()) + tail) * sr)) + 1
     audio = np.zeros(total, dtype=np.float64)
     k = np.arange(1, m.n_partials + 1, dtype=np.float64)[:, None]  # (P, 1)
-    table = notes.numpy()
+    table = notes.detach().cpu().numpy()
     gains = 10 ** (rng.uniform(-3, 3, size=len(table)) / 20)
     for pitch in np.unique(table[:, 2]):
         mine = np.flatnonzero(table[:, 2] == pitch)
