@@ -7,7 +7,7 @@ DEPS_HASH := $(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 JOBS ?= 2
 
-.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest check-pages full-dry-run test-full gpu-check
+.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest check-pages full-dry-run test-full gpu-check mutation
 
 # pyproject.toml states ranges; constraints.txt pins the versions installed here, so builds are reproducible.
 $(STAMP): pyproject.toml constraints.txt
@@ -86,3 +86,8 @@ test-full: full-dry-run
 GPU_CHECK_STEPS ?= 50
 gpu-check: install
 	$(BIN)/python tools/gpu_check.py --max-steps $(GPU_CHECK_STEPS) --uncapped chapters/01_vae_gan/01_vae.ipynb
+
+# Mutation check (issue 19): each one-line bug of tests/mutations/ applied alone to a copy of src/, its unit
+# tests run against it; prints killed/total and the survivors. Slow (tens of minutes on 2 cores): not in CI.
+mutation: install
+	OMP_NUM_THREADS=1 $(BIN)/python tools/mutation.py -j 2

@@ -199,3 +199,9 @@ def test_no_hidden_side_effects(digits):
     assert torch.equal(torch.rand(3), expected), "validation_step must not draw from the global RNG"
     with pytest.raises(ValueError, match="sigma"):
         VAEConfig(sigma=0.0)
+
+
+def test_binarize_is_strictly_above_the_threshold():
+    x = torch.tensor([0.0, 0.3, 0.5, 0.5001, 1.0]).view(1, 1, 1, 5)
+    assert gm.vae.binarize(x).flatten().tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
+    assert gm.vae.binarize(x, threshold=0.3).flatten().tolist() == [0.0, 0.0, 1.0, 1.0, 1.0]

@@ -11,8 +11,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "runtime", "data", "nets", "train", "metrics", "plot", "widgets", "cli", "assignments",
-    "autoencoder", "vae", "gan", "sliced", "ebm", "lowlight", "nmf", "history", "checkpoint", "recipes",
+    "runtime", "data", "nets", "train", "history", "checkpoint", "metrics", "metrics_image", "plot", "widgets",
+    "cli", "notebook", "assignments", "autoencoder", "vae", "gan", "sliced", "ebm", "lowlight", "nmf", "recipes",
 )
 
 

@@ -20,7 +20,10 @@ from .data.base import check_images
 
 @dataclasses.dataclass
 class AutoencoderConfig:
-    """Hyper-parameters of :class:`Autoencoder` (stored in every checkpoint)."""
+    """Hyper-parameters of :class:`Autoencoder` (stored in every checkpoint).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
     latent_dim: int = 2
     width: int = 32          # channels of the first conv layer (doubles each level)

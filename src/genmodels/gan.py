@@ -36,7 +36,10 @@ from .data.base import check_images
 
 
 class NonFiniteScoresError(train.NonFiniteLossError, ValueError):
-    """Discriminator outputs became NaN or infinite (a :class:`~genmodels.train.NonFiniteLossError`)."""
+    """Discriminator outputs became NaN or infinite (a :class:`~genmodels.train.NonFiniteLossError`).
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
 
 
 def _scores(t: Tensor, what: str) -> Tensor:
@@ -58,6 +61,7 @@ def minimax_d_loss(d_real_logits: Tensor, d_fake_logits: Tensor) -> Tensor:
 
     This is the binary cross-entropy with label 1 for real and 0 for fake samples; minimising it is
     maximising the GAN value function V(D, G). Inputs are logits, shape (N,) or (N, 1).
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
     """
     real = _scores(d_real_logits, "d_real_logits")
     fake = _scores(d_fake_logits, "d_fake_logits")
@@ -69,6 +73,7 @@ def saturating_g_loss(d_fake_logits: Tensor) -> Tensor:
 
     Its gradient w.r.t. the logit is :math:`-\sigma(\ell)`, which vanishes when D rejects the fakes
     (:math:`\sigma(\ell)\to 0`): the reason it "saturates" early in training.
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
     """
     fake = _scores(d_fake_logits, "d_fake_logits")
     return -F.softplus(fake).mean()
@@ -79,6 +84,7 @@ def nonsaturating_g_loss(d_fake_logits: Tensor) -> Tensor:
 
     Same fixed point as the minimax game, but its gradient w.r.t. the logit is :math:`-(1-\sigma(\ell))`,
     which is largest exactly when D rejects the fakes.
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
     """
     fake = _scores(d_fake_logits, "d_fake_logits")
     return F.softplus(-fake).mean()
@@ -88,6 +94,7 @@ def lsgan_d_loss(d_real: Tensor, d_fake: Tensor) -> Tensor:
     r"""Least-squares discriminator loss :math:`\tfrac12\mathbb{E}(D(x)-1)^2 + \tfrac12\mathbb{E}D(G(z))^2`.
 
     ``d_real``, ``d_fake``: raw discriminator outputs (no sigmoid), shape (N,) or (N, 1).
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
     """
     real = _scores(d_real, "d_real")
     fake = _scores(d_fake, "d_fake")
@@ -95,7 +102,10 @@ def lsgan_d_loss(d_real: Tensor, d_fake: Tensor) -> Tensor:
 
 
 def lsgan_g_loss(d_fake: Tensor) -> Tensor:
-    r"""Least-squares generator loss :math:`\tfrac12\mathbb{E}(D(G(z))-1)^2` on raw outputs (N,) or (N, 1)."""
+    r"""Least-squares generator loss :math:`\tfrac12\mathbb{E}(D(G(z))-1)^2` on raw outputs (N,) or (N, 1).
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
     fake = _scores(d_fake, "d_fake")
     return 0.5 * (fake - 1).pow(2).mean()
 
@@ -105,7 +115,10 @@ G_LOSSES = {"nonsaturating": nonsaturating_g_loss, "saturating": saturating_g_lo
 
 @dataclasses.dataclass
 class GANConfig:
-    """Hyper-parameters of :class:`GAN` (stored in every checkpoint)."""
+    """Hyper-parameters of :class:`GAN` (stored in every checkpoint).
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
 
     latent_dim: int = 32
     channels: int = 1
@@ -239,7 +252,10 @@ def fit_mnist(epochs: int, n_train: int | None = None, config: GANConfig | None 
 
 
 def train_default() -> dict[str, float]:
-    """``python -m genmodels train gan``: the chapter's MNIST GAN at the current budget (shares its cache)."""
+    """``python -m genmodels train gan``: the chapter's MNIST GAN at the current budget (shares its cache).
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
     from . import metrics, runtime
     from .data import mnist
 
@@ -264,7 +280,10 @@ def wgan_critic_loss(f_real: Tensor, f_fake: Tensor) -> Tensor:
 
 
 def wgan_g_loss(f_fake: Tensor) -> Tensor:
-    r"""Generator loss :math:`-\mathbb E f(G(z))` on raw critic outputs (N,) or (N, 1)."""
+    r"""Generator loss :math:`-\mathbb E f(G(z))` on raw critic outputs (N,) or (N, 1).
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
     return -_scores(f_fake, "f_fake").mean()
 
 
@@ -285,7 +304,10 @@ def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, generator: t
 
 # ---------------------------------------------------------------- a 2-D toy: the ring of 8 Gaussians
 def ring_centres(modes: int = 8, radius: float = 2.0) -> Tensor:
-    """The ``modes`` centres (modes, 2) evenly spaced on a circle of ``radius``."""
+    """The ``modes`` centres (modes, 2) evenly spaced on a circle of ``radius``.
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
     angle = 2 * torch.pi * torch.arange(modes) / modes
     return radius * torch.stack([angle.cos(), angle.sin()], 1)
 
@@ -304,7 +326,9 @@ def ring_of_gaussians(n: int, modes: int = 8, radius: float = 2.0, std: float = 
 def mode_coverage(x: Tensor, centres: Tensor, std: float, min_share: float = 0.25) -> dict[str, Tensor | float | int]:
     """Which modes the points x (n, 2) cover: ``counts`` (modes,) of points within 3·std of each centre,
     ``covered`` = modes holding at least ``min_share`` of their fair share n/modes, and ``quality`` =
-    the fraction of points within 3·std of some centre."""
+    the fraction of points within 3·std of some centre.
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
     if x.ndim != 2 or x.shape[1] != centres.shape[1]:
         raise ValueError(f"expected points (n, {centres.shape[1]}); got {tuple(x.shape)}")
     dist = torch.cdist(x.float().cpu(), centres.float())
@@ -319,7 +343,10 @@ TOY_LOSSES = ("standard", "wgan-gp")
 
 @dataclasses.dataclass
 class ToyGANConfig:
-    """Hyper-parameters of :class:`ToyGAN` (stored in every checkpoint)."""
+    """Hyper-parameters of :class:`ToyGAN` (stored in every checkpoint).
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
 
     loss: str = "standard"   # "standard": eq. (gan-value) with the non-saturating G loss; "wgan-gp": eq. (gan-wgan-gp)
     latent_dim: int = 2

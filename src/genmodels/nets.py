@@ -13,7 +13,10 @@ from torch import Tensor, nn
 
 
 def mlp(sizes: Sequence[int], activation: type[nn.Module] = nn.ReLU, out_activation: nn.Module | None = None) -> nn.Sequential:
-    """Linear layers ``sizes[0] → sizes[1] → ... → sizes[-1]`` with ``activation`` between them."""
+    """Linear layers ``sizes[0] → sizes[1] → ... → sizes[-1]`` with ``activation`` between them.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     if len(sizes) < 2:
         raise ValueError(f"an MLP needs at least input and output sizes; got {list(sizes)}")
     layers: list[nn.Module] = []
@@ -35,6 +38,7 @@ class ConvEncoder(nn.Module):
     """Image (N, C, S, S) → vector (N, out_dim), for S = 28 or 64.
 
     28: two stride-2 convs (28 → 14 → 7); 64: four (64 → 32 → 16 → 8 → 4). Width doubles each level.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
 
     def __init__(self, out_dim: int, channels: int = 1, size: int = 28, width: int = 32, norm: bool = False):
@@ -65,6 +69,7 @@ class ConvDecoder(nn.Module):
 
     Upsampling is a transposed convolution (kernel 4, stride 2); ``out_activation`` (e.g. ``nn.Sigmoid()``)
     maps logits to pixel values when wanted.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
 
     def __init__(self, in_dim: int, channels: int = 1, size: int = 28, width: int = 32,
@@ -99,7 +104,10 @@ class ConvDecoder(nn.Module):
 
 
 def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters."""
+    """Number of trainable parameters.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
@@ -127,6 +135,7 @@ class UNet(nn.Module):
 
     ``gate`` (N, 1, H, W), optional: a spatial map resized (area averaging) to every level and multiplied
     into that level's encoder features, the bottleneck and the decoder features (attention-guided U-Net).
+    Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 16, depth: int = 3,
@@ -191,6 +200,7 @@ class PatchDiscriminator(nn.Module):
 
     ``layers`` stride-2 4×4 convolutions (width doubling, LeakyReLU 0.2) and a final 3×3 conv to one
     channel; no sigmoid, so the scores suit the least-squares GAN loss. H and W must be multiples of 2^L.
+    Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
     """
 
     def __init__(self, in_channels: int = 3, width: int = 32, layers: int = 3, norm: bool = False):

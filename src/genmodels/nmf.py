@@ -36,6 +36,7 @@ class Factorization(NamedTuple):
     The first two are (W (K, R), H (R, N)) for NMF and (W_E (R, K), W_D (K, R)) for the NAE.
     errors: (n_iter + 1,) numpy array, the error before any update and after each iteration
         (empty when ``error=None``); seconds: wall time elapsed at each entry of ``errors``.
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
     """
 
     first: Tensor
@@ -45,12 +46,17 @@ class Factorization(NamedTuple):
 
 
 def check_nonnegative(x: Tensor, what: str, ndim: int = 2) -> Tensor:
-    """Raise a clear ``ValueError`` unless ``x`` is a finite, nonnegative float tensor with ``ndim`` dims."""
+    """Raise a clear ``ValueError`` unless ``x`` is a finite, nonnegative float tensor with ``ndim`` dims.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     if not isinstance(x, Tensor) or x.ndim != ndim or not x.is_floating_point():
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{what}: expected a float tensor with {ndim} dimensions; got {shape}")
     if not torch.isfinite(x).all():
-        raise ValueError(f"{what}: contains NaN or infinite values; expected finite nonnegative entries")
+        from .data.base import NonFiniteValuesError
+
+        raise NonFiniteValuesError(f"{what}: contains NaN or infinite values; expected finite nonnegative entries")
     low = float(x.min()) if x.numel() else 0.0
     if low < 0:
         raise ValueError(f"{what}: expected nonnegative entries; the smallest is {low:.3g}")
@@ -69,7 +75,10 @@ def columnwise_l1_error(V: Tensor, V_hat: Tensor) -> float:
 
 
 def frobenius_error(V: Tensor, V_hat: Tensor) -> float:
-    """||V − V̂||_F², the loss the multiplicative updates decrease (chapter 1, Eq. nmf-loss)."""
+    """||V − V̂||_F², the loss the multiplicative updates decrease (chapter 1, Eq. nmf-loss).
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     return float(((V - V_hat) ** 2).sum())
 
 

@@ -4,7 +4,7 @@ Notebook: chapters/00_foundations/01_autoencoders.ipynb
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,7 +23,10 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
 
 def image_grid(x: Tensor, nrow: int = 8, ax: Axes | None = None, title: str | None = None,
                padding: int = 2, figsize: tuple[float, float] | None = None) -> Figure:
-    """Show images x (N, C, H, W) in [0, 1] as one grid (via ``torchvision.utils.make_grid``)."""
+    """Show images x (N, C, H, W) in [0, 1] as one grid (via ``torchvision.utils.make_grid``).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     from torchvision.utils import make_grid
 
     if x.ndim != 4 or x.shape[1] not in (1, 3):
@@ -35,7 +38,7 @@ def image_grid(x: Tensor, nrow: int = 8, ax: Axes | None = None, title: str | No
     grid = make_grid(x, nrow=nrow, padding=padding, pad_value=1.0)
     rows = int(np.ceil(len(x) / nrow))
     fig, ax = _axes(ax, figsize or (min(1.1 * nrow, 12), min(1.1 * rows, 12) + (0.3 if title else 0)))
-    ax.imshow(grid.permute(1, 2, 0).numpy().squeeze(), cmap="gray" if x.shape[1] == 1 else None, vmin=0, vmax=1,
+    ax.imshow(grid.permute(1, 2, 0).cpu().numpy().squeeze(), cmap="gray" if x.shape[1] == 1 else None, vmin=0, vmax=1,
               interpolation="nearest")
     ax.set_axis_off()
     if title:
@@ -57,6 +60,7 @@ def curves(source, keys: Sequence[str] | str, ax: Axes | None = None, smooth: in
     """Plot one or more recorded series (a ``History`` or a dict of arrays) against their index.
 
     smooth: moving-average window, for noisy per-step losses.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     keys = [keys] if isinstance(keys, str) else list(keys)
     fig, ax = _axes(ax, (6, 3.5))
@@ -82,7 +86,10 @@ def curves(source, keys: Sequence[str] | str, ax: Axes | None = None, smooth: in
 
 def latent_scatter(z: Tensor | np.ndarray, labels: Tensor | np.ndarray | None = None, ax: Axes | None = None,
                    title: str | None = None, s: float = 6) -> Figure:
-    """Scatter 2-D codes z (N, 2) coloured by integer labels (N,), with a colour bar of the classes."""
+    """Scatter 2-D codes z (N, 2) coloured by integer labels (N,), with a colour bar of the classes.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     z = z.detach().cpu().numpy() if isinstance(z, Tensor) else np.asarray(z)
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"latent_scatter: expected codes of shape (N, 2); got {z.shape}")
@@ -105,18 +112,15 @@ def latent_scatter(z: Tensor | np.ndarray, labels: Tensor | np.ndarray | None = 
 
 def decoded_manifold(decode, lo: float = -3.0, hi: float = 3.0, n: int = 15, ax: Axes | None = None,
                      title: str | None = None) -> Figure:
-    """Decode an n×n grid of 2-D codes spanning [lo, hi]² and show the images in place (rows: z₂ high→low)."""
+    """Decode an n×n grid of 2-D codes spanning [lo, hi]² and show the images in place (rows: z₂ high→low).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     g = torch.linspace(lo, hi, n)
     z = torch.stack(torch.meshgrid(g.flip(0), g, indexing="ij"), -1).reshape(-1, 2)[:, [1, 0]]
     with torch.no_grad():
         x = decode(z)
     return image_grid(x, nrow=n, ax=ax, title=title, padding=0, figsize=(6, 6))
-
-
-def figures(figs: Iterable[Figure]) -> None:
-    """Close figures that were only needed for their side effects (e.g. saved to disk)."""
-    for fig in figs:
-        plt.close(fig)
 
 
 def matrix(M: Tensor | np.ndarray, ax: Axes | None = None, title: str | None = None, xlabel: str = "",

@@ -33,6 +33,7 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     :math:`\tfrac12\sum_j(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`.
 
     mu, logvar: (N, d). Returns (N,).
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
     """
     _check_moments(mu, logvar)
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
@@ -56,6 +57,7 @@ def bernoulli_log_likelihood(logits: Tensor, x: Tensor) -> Tensor:
 
     logits, x: (..., C, H, W) of the same shape. Returns the sum over the last three axes, shape (...).
     A normalised log-probability when x is binary; for grey levels it is the usual cross-entropy loss.
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
     """
     if logits.shape != x.shape:
         raise ValueError(f"logits and x must have the same shape; got {tuple(logits.shape)} and {tuple(x.shape)}")
@@ -63,7 +65,10 @@ def bernoulli_log_likelihood(logits: Tensor, x: Tensor) -> Tensor:
 
 
 def gaussian_log_likelihood(mean: Tensor, x: Tensor, sigma: float) -> Tensor:
-    r""":math:`\log\mathcal N(x; \text{mean}, \sigma^2 I)` summed over the last three axes (C, H, W); shape (...)."""
+    r""":math:`\log\mathcal N(x; \text{mean}, \sigma^2 I)` summed over the last three axes (C, H, W); shape (...).
+
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
     if mean.shape != x.shape:
         raise ValueError(f"mean and x must have the same shape; got {tuple(mean.shape)} and {tuple(x.shape)}")
     if not sigma > 0:
@@ -84,7 +89,10 @@ def log_normal(z: Tensor, mu: Tensor | float = 0.0, logvar: Tensor | float = 0.0
 
 @dataclasses.dataclass
 class VAEConfig:
-    """Hyper-parameters of :class:`VAE` (stored in every checkpoint)."""
+    """Hyper-parameters of :class:`VAE` (stored in every checkpoint).
+
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
 
     latent_dim: int = 16
     channels: int = 1
@@ -217,7 +225,10 @@ def iwae_bound(model: VAE, x: Tensor, k: int, chunk: int = 4096, generator: torc
 
 
 def binarize(x: Tensor, threshold: float = 0.5) -> Tensor:
-    """Static binarisation ``x > threshold`` as float (N, C, H, W): makes the Bernoulli likelihood a probability."""
+    """Static binarisation ``x > threshold`` as float (N, C, H, W): makes the Bernoulli likelihood a probability.
+
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
     check_images(x, "binarize")
     return (x > threshold).float()
 
@@ -246,7 +257,10 @@ def fit_mnist(epochs: int, n_train: int | None = None, config: VAEConfig | None 
 
 
 def train_default() -> dict[str, float]:
-    """``python -m genmodels train vae``: the chapter's 16-D MNIST VAE at the current budget (shares its cache)."""
+    """``python -m genmodels train vae``: the chapter's 16-D MNIST VAE at the current budget (shares its cache).
+
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
     from . import runtime
     from .data import mnist
 

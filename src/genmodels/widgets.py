@@ -28,14 +28,16 @@ def _render(out: W.Output, fig) -> None:
 def _show(img: Tensor, ax) -> None:
     img = img.detach().cpu()
     ax.clear()
-    ax.imshow(img.permute(1, 2, 0).squeeze().numpy(), cmap="gray" if img.shape[0] == 1 else None,
+    ax.imshow(img.permute(1, 2, 0).squeeze().cpu().numpy(), cmap="gray" if img.shape[0] == 1 else None,
               vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
 
 
 def latent_sweep(decode: Decoder, z0: Tensor, n: int, limit: float, columns: int = 7):
     """Static companion of :func:`latent_explorer`: row i decodes ``z0`` with coordinate i swept over
-    ``columns`` values in [−limit, limit] (the range of slider i). Returns the figure."""
+    ``columns`` values in [−limit, limit] (the range of slider i). Returns the figure.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     values = torch.linspace(-limit, limit, columns)
     z = z0.repeat(n * columns, 1)
     rows = torch.arange(n).repeat_interleave(columns)
@@ -59,6 +61,7 @@ def latent_explorer(decode: Decoder, dim: int, limit: float = 3.0, start: Tensor
     """Sliders for the first ``n_sliders`` latent coordinates (others fixed at ``start``) → the decoded image.
 
     Displays :func:`latent_sweep` first, the static companion of the sliders.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     z0 = torch.zeros(dim) if start is None else start.detach().cpu().flatten().clone()
     if z0.numel() != dim:
@@ -90,6 +93,7 @@ def interpolation(decode: Decoder, z0: Tensor, z1: Tensor, steps: int = 8) -> W.
     """A slider t ∈ [0, 1] decoding (1 − t) z0 + t z1, beside the strip of ``steps`` evenly spaced decodings.
 
     Displays the strip alone first: the static companion of the slider.
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     z0, z1 = z0.detach().cpu().flatten(), z1.detach().cpu().flatten()
     if z0.shape != z1.shape:

@@ -51,6 +51,6 @@ MUTATIONS = [
              replace="                out[\"reconstruction\"] = (observed - self.basis(observed))",
              why="the recorded reconstruction error uses B instead of σ²B", tests=_T),
     # data
-    Mutation(file="src/genmodels/data/textures.py", find="    side = min(h, w)\n", replace="    side = max(h, w)\n",
+    Mutation(file="src/genmodels/data/base.py", find="    side = min(h, w)\n", replace="    side = max(h, w)\n",
              why="non-square images are squeezed instead of cropped to their central square", tests=_T),
 ]

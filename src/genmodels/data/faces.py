@@ -15,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import runtime
-from .base import DataFolderError, Images, require_folder
+from .base import DataFolderError, Images, require_folder, resize_square, save_atomic
 
 LFW_SOURCE = "skimage.data.lfw_subset()"
 CELEBA_LAYOUT = "the aligned CelebA images as <folder>/img_align_celeba/*.jpg (or *.jpg/*.png anywhere under <folder>)"
@@ -34,12 +33,6 @@ def _lfw_raw() -> np.ndarray:
     return images
 
 
-def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    if x.shape[-1] == size and x.shape[-2] == size:
-        return x
-    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True).clamp_(0.0, 1.0)
-
-
 def _check_size(size: int) -> None:
     if not isinstance(size, int) or size < 8:
         raise ValueError(f"size must be an integer ≥ 8 (pixels per side); got {size!r}")
@@ -49,17 +42,21 @@ def lfw(size: int = 28) -> Images:
     """The 100 LFW faces of scikit-image, (100, 1, size, size) float32 in [0, 1], no labels.
 
     Bilinear resizing from 25×25 may overshoot [0, 1] by round-off only; that is clamped.
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
     """
     _check_size(size)
     x = torch.from_numpy(_lfw_raw()[:100]).unsqueeze(1)
-    return Images(_resize(x, size).contiguous(), None, f"{LFW_SOURCE}[:100]: 100 real LFW faces, 25×25 → {size}×{size}")
+    return Images(resize_square(x, size).contiguous(), None, f"{LFW_SOURCE}[:100]: 100 real LFW faces, 25×25 → {size}×{size}")
 
 
 def lfw_nonfaces(size: int = 28) -> Images:
-    """The 100 background crops of the same subset (not faces), as a reference for metrics."""
+    """The 100 background crops of the same subset (not faces), as a reference for metrics.
+
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
+    """
     _check_size(size)
     x = torch.from_numpy(_lfw_raw()[100:]).unsqueeze(1)
-    return Images(_resize(x, size).contiguous(), None, f"{LFW_SOURCE}[100:]: 100 LFW background crops, 25×25 → {size}×{size}")
+    return Images(resize_square(x, size).contiguous(), None, f"{LFW_SOURCE}[100:]: 100 LFW background crops, 25×25 → {size}×{size}")
 
 
 def _celeba_folder(root: str | Path | None) -> Path:
@@ -79,6 +76,7 @@ def celeba(root: str | Path | None = None, size: int = 64, limit: int | None = N
     Each image is centre-cropped to a ``CELEBA_CROP`` square and resized; the first ``limit`` files in
     sorted order are used. The decoded tensor is cached under ``cache_dir()/faces``.
     Raises :class:`DataFolderError` if the folder is missing or has no images.
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
     """
     _check_size(size)
     if limit is not None and limit < 1:
@@ -106,8 +104,7 @@ def celeba(root: str | Path | None = None, size: int = 64, limit: int | None = N
         x = torch.from_numpy(arr).float().div_(255.0)
         x = x.unsqueeze(1) if grey else x.permute(0, 3, 1, 2)
         x = x.contiguous()
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(x, cached)
+        save_atomic(x, cached)
     return Images(x, None, f"CelebA ({len(x):,} images) from {folder}, {CELEBA_CROP}² centre crop → {size}×{size}")
 
 
@@ -117,6 +114,7 @@ def load(source: str = "auto", size: int | None = None, **kwargs) -> Images:
 
     A folder that was named or exists is read or refused with :class:`DataFolderError`, never swapped
     for the LFW faces: only when there is no CelebA folder at all does ``"auto"`` use LFW.
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
     """
     if source not in ("auto", "lfw", "celeba"):
         raise ValueError(f"source must be 'auto', 'lfw' or 'celeba'; got {source!r}")
@@ -129,6 +127,10 @@ def load(source: str = "auto", size: int | None = None, **kwargs) -> Images:
 
 
 def sources() -> dict[str, str]:
+    """Data set → the source a call would read it from now (for ``genmodels info``).
+
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
+    """
     try:
         folder = _celeba_folder(None)
         celeba_line = (f"folder {folder}: {len(_celeba_files(folder)):,} images" if folder.exists() else

@@ -33,7 +33,7 @@ from torch import Tensor
 
 from .. import runtime
 from ._midi import read_midi
-from .base import DataFolderError, require_folder
+from .base import DataFolderError, NonFiniteValuesError, require_folder
 
 SR = 22_050
 N_FFT = 2_048
@@ -67,6 +67,7 @@ class Piece:
     """A piano piece: mono ``audio`` (T,) float32 in [-1, 1] at ``sr`` Hz and its ``notes``.
 
     notes: (M, 3) float64 tensor of (onset seconds, offset seconds, MIDI pitch), sorted by onset.
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
     """
 
     name: str
@@ -89,12 +90,15 @@ class Piece:
 
 
 def check_audio(audio: Tensor, what: str = "audio") -> Tensor:
-    """Raise unless ``audio`` is a finite 1-D float tensor in [-1, 1]; return it."""
+    """Raise unless ``audio`` is a finite 1-D float tensor in [-1, 1]; return it.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     if not isinstance(audio, Tensor) or audio.ndim != 1 or not audio.is_floating_point():
         shape = tuple(audio.shape) if isinstance(audio, Tensor) else type(audio).__name__
         raise ValueError(f"{what}: expected a 1-D float tensor (T,) of samples; got {shape}")
     if not torch.isfinite(audio).all():
-        raise ValueError(f"{what}: contains NaN or infinite samples")
+        raise NonFiniteValuesError(f"{what}: contains NaN or infinite samples")
     peak = float(audio.abs().max()) if audio.numel() else 0.0
     if peak > 1.0:
         raise ValueError(f"{what}: expected samples in [-1, 1]; got peak {peak:.3g}")
@@ -102,7 +106,10 @@ def check_audio(audio: Tensor, what: str = "audio") -> Tensor:
 
 
 def check_notes(notes: Tensor, what: str = "notes") -> Tensor:
-    """Raise unless ``notes`` is (M, 3) of (onset s, offset s, MIDI pitch 0..127) with offset > onset ≥ 0."""
+    """Raise unless ``notes`` is (M, 3) of (onset s, offset s, MIDI pitch 0..127) with offset > onset ≥ 0.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     if not isinstance(notes, Tensor) or notes.ndim != 2 or notes.shape[1] != 3 or notes.shape[0] == 0:
         shape = tuple(notes.shape) if isinstance(notes, Tensor) else type(notes).__name__
         raise ValueError(f"{what}: expected a non-empty (M, 3) tensor of (onset s, offset s, MIDI pitch); got {shape}")
@@ -115,7 +122,10 @@ def check_notes(notes: Tensor, what: str = "notes") -> Tensor:
 
 
 def midi_to_hz(pitch: Tensor | np.ndarray | float) -> Tensor | np.ndarray | float:
-    """Equal temperament, A4 = MIDI 69 = 440 Hz."""
+    """Equal temperament, A4 = MIDI 69 = 440 Hz.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     return 440.0 * 2.0 ** ((pitch - 69) / 12.0)
 
 
@@ -127,6 +137,7 @@ def score_notes(name: str) -> Tensor:
     """The notes (M, 3) of corpus piece ``name`` (a key of :data:`PIECES`), timed by its tempo marks.
 
     Tied notes are merged, grace notes (no duration) dropped. Parsed once and cached.
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
     """
     if name not in PIECES:
         raise ValueError(f"unknown piece {name!r}; the corpus pieces are {sorted(PIECES)}")
@@ -152,7 +163,10 @@ def score_notes(name: str) -> Tensor:
 
 
 def excerpt(notes: Tensor, seconds: float | None) -> Tensor:
-    """The notes (M', 3) of ``notes`` (M, 3) starting before ``seconds`` (all when None), offsets cut at ``seconds``."""
+    """The notes (M', 3) of ``notes`` (M, 3) starting before ``seconds`` (all when None), offsets cut at ``seconds``.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     if seconds is None:
         return notes
     if seconds <= 0:
@@ -176,6 +190,7 @@ class PianoModel:
     tau_k = decay(p) / (1 + 0.4 (k - 1)), where decay(p) halves every two octaves above middle C; a 4 ms
     attack ramp starts the note, and after the key is released the damper ends it with time constant
     ``release``.
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
     """
 
     n_partials: int = 16
@@ -204,7 +219,7 @@ def synthesize(notes: Tensor, sr: int = SR, model: PianoModel = PianoModel(), se
     total = int(np.ceil((float(notes[:, 1].max()) + tail) * sr)) + 1
     audio = np.zeros(total, dtype=np.float64)
     k = np.arange(1, m.n_partials + 1, dtype=np.float64)[:, None]  # (P, 1)
-    table = notes.numpy()
+    table = notes.detach().cpu().numpy()
     gains = 10 ** (rng.uniform(-3, 3, size=len(table)) / 20)
     for pitch in np.unique(table[:, 2]):
         mine = np.flatnonzero(table[:, 2] == pitch)
@@ -236,7 +251,10 @@ def _find_soundfont(soundfont: str | Path | None) -> Path | None:
 
 
 def fluidsynth_available(soundfont: str | Path | None = None) -> bool:
-    """True when the ``fluidsynth`` program and a soundfont are installed."""
+    """True when the ``fluidsynth`` program and a soundfont are installed.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     return shutil.which("fluidsynth") is not None and _find_soundfont(soundfont) is not None
 
 
@@ -245,6 +263,7 @@ def render_fluidsynth(notes: Tensor, sr: int = SR, soundfont: str | Path | None 
 
     Install with ``apt-get install fluidsynth timgm6mb-soundfont``. Raises ``FileNotFoundError`` naming
     what is missing; the book never needs this path.
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
     """
     check_notes(notes)
     font = _find_soundfont(soundfont)
@@ -266,7 +285,10 @@ def render_fluidsynth(notes: Tensor, sr: int = SR, soundfont: str | Path | None 
 
 
 def write_midi(notes: Tensor, path: str | Path, bpm: float = 120.0) -> Path:
-    """Write ``notes`` (M, 3) to a standard MIDI file at ``bpm`` (times in seconds are kept)."""
+    """Write ``notes`` (M, 3) to a standard MIDI file at ``bpm`` (times in seconds are kept).
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     from music21 import meter, note, stream, tempo
 
     part = stream.Part()
@@ -287,6 +309,10 @@ def write_midi(notes: Tensor, path: str | Path, bpm: float = 120.0) -> Path:
 
 
 def sources() -> dict[str, str]:
+    """Data set → the source a call would read it from now (for ``genmodels info``).
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     renderer = "fluidsynth (optional)" if fluidsynth_available() else "the book's harmonic piano synthesiser"
     return {"piano": f"embedded: {len(PIECES)} music21 corpus scores rendered with {renderer}; "
                      f"your recordings via load_recording(folder)"}
@@ -368,7 +394,10 @@ def _recording_files(folder: str | Path) -> tuple[dict[str, Path], dict[str, Pat
 
 
 def recordings(folder: str | Path) -> list[str]:
-    """The names under ``folder`` (see :data:`RECORDING_LAYOUT`) that have both a .wav file and a score."""
+    """The names under ``folder`` (see :data:`RECORDING_LAYOUT`) that have both a .wav file and a score.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     wavs, scores = _recording_files(folder)
     return sorted(set(wavs) & set(scores))
 
@@ -416,13 +445,19 @@ def _window(n_fft: int, audio: Tensor) -> Tensor:
 
 
 def stft(audio: Tensor, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
-    """Complex STFT (K, N) with K = n_fft/2 + 1, Hann window, frames centred at n·hop samples."""
+    """Complex STFT (K, N) with K = n_fft/2 + 1, Hann window, frames centred at n·hop samples.
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     check_audio(audio)
     return torch.stft(audio, n_fft, hop, window=_window(n_fft, audio), center=True, return_complex=True)
 
 
 def istft(X: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
-    """Audio (length,) from a complex STFT (K, N) made by :func:`stft` (overlap-add inverse)."""
+    """Audio (length,) from a complex STFT (K, N) made by :func:`stft` (overlap-add inverse).
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     window = torch.hann_window(n_fft, periodic=True, dtype=X.real.dtype, device=X.device)
     return torch.istft(X, n_fft, hop, window=window, center=True, length=length)
 
@@ -436,10 +471,16 @@ def spectrogram(audio: Tensor, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
 
 
 def frame_times(n_frames: int, sr: int = SR, hop: int = HOP) -> Tensor:
-    """Centre time in seconds of each STFT frame (N,)."""
+    """Centre time in seconds of each STFT frame (N,).
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     return torch.arange(n_frames, dtype=torch.float64) * hop / sr
 
 
 def bin_frequencies(n_fft: int = N_FFT, sr: int = SR) -> Tensor:
-    """Frequency in Hz of each STFT bin (K,)."""
+    """Frequency in Hz of each STFT bin (K,).
+
+    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
+    """
     return torch.arange(n_fft // 2 + 1, dtype=torch.float64) * sr / n_fft

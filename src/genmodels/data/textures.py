@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .base import DataFolderError, Images, require_folder
+from .base import DataFolderError, Images, require_folder, resize_square
 
 # name → (skimage.data function, colour?, side of the square crop taken from its top-left corner)
 TEXTURES = {
@@ -35,7 +35,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 def sources() -> dict[str, str]:
-    """Data set → the source a call would use now (the embedded scikit-image images)."""
+    """Data set → the source a call would use now (the embedded scikit-image images).
+
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
+    """
     out = {f"texture:{name}": f"embedded: skimage.data.{fn}() (scikit-image wheel)" for name, (fn, _, _) in TEXTURES.items()}
     out["objects:faces"] = "embedded: skimage.data.lfw_subset() faces (scikit-image wheel)"
     return out
@@ -59,15 +62,6 @@ def _to_tensor(array: np.ndarray, channels: int) -> torch.Tensor:
     return t.unsqueeze(0).clamp(0, 1)  # clamp only undoes float round-off of the conversions above
 
 
-def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    """(N, C, H, W) → (N, C, size, size): the central square crop, resized (bilinear, antialiased)."""
-    h, w = x.shape[-2:]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    x = x[..., top:top + side, left:left + side]
-    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
-
-
 def _image_files(root: Path, what: str) -> list[Path]:
     layout = f"a folder of {what} image files ({', '.join(IMAGE_SUFFIXES)})"
     files = [p for p in require_folder(root, layout) if p.suffix.lower() in IMAGE_SUFFIXES]
@@ -79,7 +73,7 @@ def _image_files(root: Path, what: str) -> list[Path]:
 def _read(files: list[Path], size: int, channels: int) -> torch.Tensor:
     from skimage import io
 
-    return torch.cat([_resize(_to_tensor(io.imread(p), channels), size) for p in files])
+    return torch.cat([resize_square(_to_tensor(io.imread(p), channels), size) for p in files])
 
 
 def texture(name: str = "brick", size: int = 64, root: str | Path | None = None, channels: int | None = None) -> Images:
@@ -109,7 +103,7 @@ def texture(name: str = "brick", size: int = 64, root: str | Path | None = None,
 
     fn, colour, crop = TEXTURES[name]
     x = _to_tensor(getattr(skimage.data, fn)()[:crop, :crop], channels or (3 if colour else 1))
-    return Images(_resize(x, size), None, f"skimage.data.{fn}(), top-left {crop}×{crop} crop resized to {size}×{size}")
+    return Images(resize_square(x, size), None, f"skimage.data.{fn}(), top-left {crop}×{crop} crop resized to {size}×{size}")
 
 
 def objects(n: int = 10, size: int = 32, root: str | Path | None = None) -> Images:
@@ -130,4 +124,4 @@ def objects(n: int = 10, size: int = 32, root: str | Path | None = None) -> Imag
     if not 1 <= n <= len(faces):
         raise ValueError(f"n must be between 1 and {len(faces)}; got {n}")
     x = torch.from_numpy(faces[:n].astype(np.float32)).unsqueeze(1)
-    return Images(_resize(x, size), None, f"skimage.data.lfw_subset(), first {n} faces resized to {size}×{size}")
+    return Images(resize_square(x, size), None, f"skimage.data.lfw_subset(), first {n} faces resized to {size}×{size}")

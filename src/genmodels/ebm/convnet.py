@@ -66,6 +66,7 @@ class ConvNetConfig:
           past syntheses, each replaced with probability ``restart`` by a fresh draw from q; the syntheses
           go back into the buffer where they came from (the replay buffer of Du & Mordatch, 2019).
     regulariser: weight λ of the energy regulariser λ·(mean f(I_obs)² + mean f(I_syn)²) added to the loss.
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
     """
 
     channels: int = 3

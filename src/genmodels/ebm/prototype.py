@@ -103,7 +103,7 @@ def plot_prototype_2d(model: Prototype, sigma: float = 1.0, lim: float = 4.0, n:
         raise ValueError(f"plot_prototype_2d needs filters in R² (K, 2); got {tuple(model.weight.shape)}")
     fig, ax = (plt.subplots(figsize=(5.6, 4.8)) if ax is None else (ax.figure, ax))
     g = grid_2d(model, sigma, lim, n)
-    img = ax.imshow(g["density"].view(n, n).log().numpy(), extent=(-lim, lim, -lim, lim), origin="lower",
+    img = ax.imshow(g["density"].view(n, n).log().cpu().numpy(), extent=(-lim, lim, -lim, lim), origin="lower",
                     cmap="viridis", vmin=float(g["density"].log().max()) - 12)
     fig.colorbar(img, ax=ax, label="log p(I)")
     t = torch.linspace(-lim, lim, 2)

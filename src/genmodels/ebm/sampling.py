@@ -11,20 +11,27 @@ import torch
 from torch import Tensor
 
 from .. import runtime
+from ..data.base import NonFiniteValuesError
 
 ScoreFn = Callable[[Tensor], Tensor]
 
 
 def check_finite(x: Tensor, what: str) -> None:
-    """Raise ``TypeError`` unless ``x`` is a float tensor and ``ValueError`` if it holds NaN or inf."""
+    """Raise ``TypeError`` unless ``x`` is a float tensor, :class:`NonFiniteValuesError` if it holds NaN or inf.
+
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
+    """
     if not isinstance(x, Tensor) or not x.is_floating_point():
         raise TypeError(f"{what}: expected a float tensor; got {type(x).__name__ if not isinstance(x, Tensor) else x.dtype}")
     if not torch.isfinite(x).all():
-        raise ValueError(f"{what}: expected finite values; got NaN or inf")
+        raise NonFiniteValuesError(f"{what}: expected finite values; got NaN or inf")
 
 
 def check_step(step_size: float, sigma: float) -> None:
-    """Raise ``ValueError`` unless 0 < ε < 2σ (at ε ≥ 2σ the chain of the reference alone diverges)."""
+    """Raise ``ValueError`` unless 0 < ε < 2σ (at ε ≥ 2σ the chain of the reference alone diverges).
+
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
+    """
     if not (sigma > 0 and math.isfinite(sigma)):
         raise ValueError(f"sigma (the reference standard deviation) must be positive and finite; got {sigma!r}")
     if not (step_size > 0 and math.isfinite(step_size)):
@@ -35,7 +42,10 @@ def check_step(step_size: float, sigma: float) -> None:
 
 
 class StepFactors(NamedTuple):
-    """What ε does to the reference part of the chain I ← a·I + ε²/2·B + εZ (see :func:`step_factors`)."""
+    """What ε does to the reference part of the chain I ← a·I + ε²/2·B + εZ (see :func:`step_factors`).
+
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
+    """
 
     contraction: float      # a = 1 − ε²/(2σ²): the weight left on the current image
     towards_mean: float     # 1 − a = ε²/(2σ²): the fraction of the way to σ²B covered by one noise-free step

@@ -1,0 +1,33 @@
+"""Mutations of src/genmodels/metrics.py (Fréchet) and metrics_image.py (PSNR, SSIM, NIQE, HOG).
+Mardia's mutations are with the sliced autoencoders' (tests/mutations/sliced.py)."""
+from tests.mutations import Mutation
+
+M, I = "src/genmodels/metrics.py", "src/genmodels/metrics_image.py"
+T = ("tests/test_metrics.py",)
+TI = ("tests/test_image_metrics.py",)
+TF = ("tests/test_faces.py",)
+
+MUTATIONS = [
+    Mutation(M, "return float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * trace_sqrt)",
+             "return float(diff @ diff + np.trace(cov1) + np.trace(cov2) - trace_sqrt)",
+             "Fréchet distance without the factor 2 on the cross trace", T),
+    Mutation(M, "    lam = np.linalg.eigvalsh(root1 @ cov2 @ root1)", "    lam = np.linalg.eigvalsh(cov1 @ cov2)",
+             "Fréchet cross trace from the eigenvalues of the non-symmetric Σ₁Σ₂ via eigvalsh", T),
+    Mutation(M, "    return gaussian_frechet(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))",
+             "    return gaussian_frechet(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(a, rowvar=False))",
+             "Fréchet distance uses the first set's covariance twice", T),
+    Mutation(I, "    return (10 * torch.log10(1.0 / mse)).to(x.dtype)", "    return (20 * torch.log10(1.0 / mse)).to(x.dtype)",
+             "PSNR with 20 log10 of the MSE (amplitude formula on a power)", TI),
+    Mutation(I, "    c1, c2 = k1**2, k2**2", "    c1, c2 = k1, k2", "SSIM constants k instead of k²", TI),
+    Mutation(I, "    var_x = blur(x * x) - mu_x**2", "    var_x = blur(x * x)", "SSIM variance without subtracting the mean²", TI),
+    Mutation(I, "    g = torch.exp(-0.5 * (t / sigma) ** 2)", "    g = torch.exp(-(t / sigma) ** 2)",
+             "SSIM window of standard deviation σ/√2", TI),
+    Mutation(I, "    return (x * w).sum(1, keepdim=True)", "    return x.mean(1, keepdim=True)",
+             "luma as the plain channel mean", TI),
+    Mutation(I, "    return (img - mu) / (np.sqrt(np.abs(m2 - mu**2)) + 1.0)", "    return (img - mu) / (np.sqrt(np.abs(m2 - mu**2)) + 1e-3)",
+             "NIQE's MSCN with a tiny stabiliser instead of 1", TI),
+    Mutation(I, "    angle = torch.rad2deg(torch.atan2(g_row, g_col)) % 180.0", "    angle = torch.rad2deg(torch.atan2(g_col, g_row)) % 180.0",
+             "HOG orientation measured from the wrong axis", TF),
+    Mutation(I, "    hist = hist / (hist.pow(2).sum(1, keepdim=True) + eps**2).sqrt()", "    hist = hist / (hist.sum(1, keepdim=True) + eps)",
+             "HOG cells L1- instead of L2-normalised", TF),
+]
