@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "runtime", "data", "nets", "train", "metrics", "plot", "widgets", "cli", "assignments",
-    "autoencoder", "vae", "gan", "sliced", "ebm", "lowlight", "nmf",
+    "autoencoder", "vae", "gan", "sliced", "ebm", "lowlight", "nmf", "diffusion",
 )
 
 
