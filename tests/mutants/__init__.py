@@ -25,6 +25,7 @@ PARTS = {  # mutant file -> chapter folder
     "part3": "03_generative_convnet",
     "part4": "04_lowlight_enhancement",
     "part5": "05_nonnegative_decomposition",
+    "part6": "06_diffusion",
 }
 
 
