@@ -1,0 +1,285 @@
+"""Every automatic check of the exercises of Parts 0–5 rejects wrong-but-plausible answers (issue 21).
+
+The mutants live in ``tests/mutants/part<N>.py``: for each autograded code exercise, at least three wrong
+answers a student might write (a wrong normalisation, a sign, a missing term, the wrong axis, a constant
+copied from the solution's printed output, a forbidden shortcut, a silent clip).
+
+Two ways of grading, which must agree:
+
+* fast (every test run): the part's source notebook runs once in one kernel; at each check cell every
+  mutant of that exercise replaces the solution cell, the cells from the solution to the check are run
+  again, and the check is scored with nbgrader's own rule (``nbgrader.utils.determine_grade``: an error
+  or anything on stderr is 0 points). The correct solution is then restored and must score full points.
+* real (``slow``): a temporary nbgrader course with the part as its assignment; ``generate_assignment``,
+  then every mutant as a student's submission (student ``m<k>`` carries the k-th mutant of every
+  exercise, the other exercises solved correctly) and the source as student ``correct``; one
+  ``nbgrader autograde``; the scores are read from ``gradebook.db``.
+
+Nothing here uses ``genmodels.assignments``: nbgrader is driven directly.
+Book page: book/for-instructors.md, section "How the checks are tested".
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.mutants import PARTS, Mutant, mutants  # noqa: E402
+
+MIN_MUTANTS = 3
+# parts whose mutant file exists (issue 21 is done part by part; a part without a file is not yet covered)
+COVERED = sorted(p for p in PARTS if (ROOT / "tests" / "mutants" / f"{p}.py").exists())
+CELL_TIMEOUT = 120  # seconds; a mutant that hangs is interrupted and scores 0
+
+
+def notebook_path(part: str) -> Path:
+    return ROOT / "chapters" / PARTS[part] / "exercises.ipynb"
+
+
+def _nbg(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def code_checks(nb) -> dict[str, int]:
+    """Exercise label -> index of its autograded code check cell."""
+    out = {}
+    for i, cell in enumerate(nb.cells):
+        m = _nbg(cell)
+        if cell.cell_type == "code" and m.get("grade") and not m.get("solution"):
+            out[m["grade_id"].removesuffix("-check")] = i
+    return out
+
+
+def solution_cells(nb) -> dict[str, int]:
+    """grade_id -> index of every code solution cell."""
+    return {_nbg(c)["grade_id"]: i for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and _nbg(c).get("solution")}
+
+
+def counts() -> dict[str, dict[str, int]]:
+    """Per part: autograded code exercises and mutants (what book/for-instructors.md reports)."""
+    out = {}
+    for part in COVERED:
+        nb = nbformat.read(notebook_path(part), as_version=4)
+        out[part] = {"exercises": len(code_checks(nb)), "mutants": len(mutants(part))}
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Static: the mutant files match the notebooks
+
+
+@pytest.mark.parametrize("part", COVERED)
+def test_every_code_exercise_has_enough_mutants(part):
+    nb = nbformat.read(notebook_path(part), as_version=4)
+    checks, solutions = code_checks(nb), solution_cells(nb)
+    found: dict[str, list[Mutant]] = {}
+    for m in mutants(part):
+        assert m.exercise in checks, f"{part}: mutant {m.name!r} names no autograded exercise {m.exercise!r}"
+        assert m.grade_id in solutions, f"{part}: mutant {m.name!r} replaces no solution cell {m.grade_id!r}"
+        assert solutions[m.grade_id] < checks[m.exercise], f"{part}: {m.grade_id} comes after its check"
+        assert "### BEGIN SOLUTION" not in m.source, f"{part}: mutant {m.name!r}: give the plain source"
+        found.setdefault(m.exercise, []).append(m)
+    for label in checks:
+        names = [m.name for m in found.get(label, [])]
+        assert len(names) >= MIN_MUTANTS, f"{part}: {label} has {len(names)} mutants, needs {MIN_MUTANTS}"
+        assert len(set(names)) == len(names), f"{part}: {label} has duplicate mutant names {names}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Fast: one kernel per part
+
+
+def _fresh(cell, source: str | None = None):
+    cell = copy.deepcopy(cell)
+    if source is not None:
+        cell.source = source
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    return cell
+
+
+def _score(check_cell) -> float:
+    from nbgrader.utils import determine_grade
+
+    score, _ = determine_grade(check_cell)
+    return float(score)
+
+
+def _why_failed(cell) -> str:
+    for out in cell.outputs:
+        if out.output_type == "error":
+            return f"{out.ename}: {out.evalue}"[:200]
+        if out.output_type == "stream" and out.name == "stderr":
+            return "stderr: " + out.text[:200]
+    return "ok"
+
+
+def grade_in_one_kernel(part: str) -> dict[str, dict]:
+    """Run the part's notebook once, grading every mutant at its check; label -> scores and reasons."""
+    from nbclient import NotebookClient
+
+    path = notebook_path(part)
+    nb = nbformat.read(path, as_version=4)
+    checks, solutions = code_checks(nb), solution_cells(nb)
+    by_check: dict[int, list[str]] = {}
+    for label, idx in checks.items():
+        by_check.setdefault(idx, []).append(label)
+    todo = mutants(part)
+    pristine = copy.deepcopy(nb.cells)  # nbclient writes each executed cell back into nb.cells[index]
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
+                            interrupt_on_timeout=True, resources={"metadata": {"path": str(path.parent)}})
+    results: dict[str, dict] = {}
+    with client.setup_kernel():
+        for i in range(len(pristine)):
+            cell = _fresh(pristine[i])
+            client.execute_cell(cell, i)
+            for label in by_check.get(i, []):
+                points = float(_nbg(pristine[i])["points"])
+                entry = {"points": points, "correct": _score(cell), "correct_why": _why_failed(cell),
+                         "mutants": {}, "why": {}}
+                for m in (m for m in todo if m.exercise == label):
+                    start = solutions[m.grade_id]
+                    for j in range(start, i):
+                        client.execute_cell(_fresh(pristine[j], m.source if j == start else None), j)
+                    graded = _fresh(pristine[i])
+                    client.execute_cell(graded, i)
+                    entry["mutants"][m.name] = _score(graded)
+                    entry["why"][m.name] = _why_failed(graded)
+                    for j in range(start, i + 1):  # restore the notebook's own state
+                        restored = _fresh(pristine[j])
+                        client.execute_cell(restored, j)
+                    entry.setdefault("restored", []).append((_score(restored), _why_failed(restored)))
+                results[label] = entry
+    return results
+
+
+_RESULTS: dict[str, dict] = {}
+
+
+def results_of(part: str) -> dict[str, dict]:
+    if part not in _RESULTS:
+        _RESULTS[part] = grade_in_one_kernel(part)
+    return _RESULTS[part]
+
+
+@pytest.mark.parametrize("part", COVERED)
+def test_checks_reject_every_mutant_and_accept_the_solution(part):
+    results = results_of(part)
+    nb = nbformat.read(notebook_path(part), as_version=4)
+    assert set(results) == set(code_checks(nb)), "some check cells were never reached"
+    problems = []
+    for label, r in results.items():
+        if r["correct"] != r["points"]:
+            problems.append(f"{label}: the solution scores {r['correct']}/{r['points']} ({r['correct_why']})")
+        for name, score in r["mutants"].items():
+            if score != 0:
+                problems.append(f"{label}: mutant {name!r} scores {score}/{r['points']} (the check accepts it)")
+        for score, why in r.get("restored", []):
+            if score != r["points"]:
+                problems.append(f"{label}: the solution no longer passes after a mutant ran ({why})")
+    assert not problems, f"{part}:\n  " + "\n  ".join(problems)
+
+
+# --------------------------------------------------------------------------------------------------
+# The counts on the instructors' page are these counts
+
+
+def test_instructors_page_reports_these_counts():
+    text = (ROOT / "book" / "for-instructors.md").read_text()
+    if "## How the checks are tested" not in text:
+        pytest.skip("book/for-instructors.md has no section 'How the checks are tested' yet")
+    section = text.split("## How the checks are tested", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\|\s*`?(part\d)`?[^|]*\|\s*(\d+\s*\|\s*\d+)\s*\|", section, flags=re.M))
+    for part, c in counts().items():
+        assert part in rows, f"the section's table has no row for {part}"
+        ex, mu = (int(v) for v in rows[part].split("|"))
+        assert (ex, mu) == (c["exercises"], c["mutants"]), \
+            f"{part}: the page says {ex} exercises / {mu} mutants, the files have {c['exercises']} / {c['mutants']}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Real: one nbgrader autograde per part, all mutants as students
+
+
+CONFIG = """c = get_config()
+c.CourseDirectory.course_id = "exercise-mutants"
+c.CourseDirectory.root = {root!r}
+c.ExecutePreprocessor.timeout = {timeout}
+c.Execute.timeout = {timeout}
+"""
+
+
+def _nbgrader(course: Path, *args: str) -> None:
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--force"], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+def students_of(part: str) -> dict[str, dict[str, Mutant]]:
+    """Student -> {exercise: mutant}: student m<k> carries the k-th mutant of every exercise that has one."""
+    by_ex: dict[str, list[Mutant]] = {}
+    for m in mutants(part):
+        by_ex.setdefault(m.exercise, []).append(m)
+    most = max(len(v) for v in by_ex.values())
+    return {"correct": {}, **{f"m{k}": {ex: ms[k] for ex, ms in by_ex.items() if k < len(ms)} for k in range(most)}}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", COVERED)
+def test_real_autograde_agrees(part, tmp_path):
+    from nbgrader.api import Gradebook
+
+    course = tmp_path / "course"
+    assignment = PARTS[part]
+    (course / "source" / assignment).mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=CELL_TIMEOUT))
+    source_nb = nbformat.read(notebook_path(part), as_version=4)
+    nbformat.write(source_nb, course / "source" / assignment / "exercises.ipynb")
+    _nbgrader(course, "generate_assignment", assignment)
+    solutions, checks = solution_cells(source_nb), code_checks(source_nb)
+    students = students_of(part)
+    for student, chosen in students.items():
+        nb = copy.deepcopy(source_nb)
+        for m in chosen.values():
+            nb.cells[solutions[m.grade_id]].source = m.source
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / "exercises.ipynb")
+    _nbgrader(course, "autograde", assignment)
+    fast = results_of(part)
+    problems = []
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "exercise-mutants") as gb:
+        for student, chosen in students.items():
+            grades = {g.name: g for g in gb.find_submission_notebook("exercises", assignment, student).grades}
+            for label in checks:
+                got = grades[f"{label}-check"].score
+                mutant = chosen.get(label)
+                expected = fast[label]["mutants"][mutant.name] if mutant else fast[label]["correct"]
+                if got != expected:
+                    what = f"mutant {mutant.name!r}" if mutant else "the solution"
+                    problems.append(f"{student}/{label} ({what}): autograde {got}, one-kernel grading {expected}")
+                if mutant is None and got != fast[label]["points"]:
+                    problems.append(f"{student}/{label}: the solution scores {got}/{fast[label]['points']}")
+                if mutant is not None and got != 0:
+                    problems.append(f"{student}/{label}: mutant {mutant.name!r} scores {got}")
+    assert not problems, f"{part}:\n  " + "\n  ".join(problems)
+
+
+if __name__ == "__main__":  # python tests/test_exercise_mutants.py [part ...]: the table of every mutant
+    for _part in sys.argv[1:] or COVERED:
+        for _label, _r in results_of(_part).items():
+            print(f"{_part} {_label}: solution {_r['correct']}/{_r['points']}")
+            for _name, _score_ in _r["mutants"].items():
+                print(f"    {_name:28s} {_score_}/{_r['points']}  {_r['why'][_name]}")
