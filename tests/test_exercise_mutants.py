@@ -16,7 +16,7 @@ Two ways of grading, which must agree:
   ``nbgrader autograde``; the scores are read from ``gradebook.db``.
 
 Nothing here uses ``genmodels.assignments``: nbgrader is driven directly.
-Book page: book/for-instructors.md, section "How the checks are tested".
+Book page: book/for-instructors-checks.md.
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def solution_cells(nb) -> dict[str, int]:
 
 
 def counts() -> dict[str, dict[str, int]]:
-    """Per part: autograded code exercises and mutants (what book/for-instructors.md reports)."""
+    """Per part: autograded code exercises and mutants (what book/for-instructors-checks.md reports)."""
     out = {}
     for part in COVERED:
         nb = nbformat.read(notebook_path(part), as_version=4)
@@ -144,6 +144,8 @@ def grade_in_one_kernel(part: str) -> dict[str, dict]:
         for i in range(len(pristine)):
             cell = _fresh(pristine[i])
             client.execute_cell(cell, i)
+            if i not in by_check and any(o.output_type == "error" for o in cell.get("outputs", [])):  # a setup cell failed: every later check will too
+                SETUP_ERRORS.setdefault(part, []).append(f"cell {i}: {_why_failed(cell)}")
             for label in by_check.get(i, []):
                 points = float(_nbg(pristine[i])["points"])
                 entry = {"points": points, "correct": _score(cell), "correct_why": _why_failed(cell),
@@ -165,6 +167,7 @@ def grade_in_one_kernel(part: str) -> dict[str, dict]:
 
 
 _RESULTS: dict[str, dict] = {}
+SETUP_ERRORS: dict[str, list[str]] = {}  # part -> errors of cells that are not checks (e.g. a training cell)
 
 
 def results_of(part: str) -> dict[str, dict]:
@@ -178,7 +181,7 @@ def test_checks_reject_every_mutant_and_accept_the_solution(part):
     results = results_of(part)
     nb = nbformat.read(notebook_path(part), as_version=4)
     assert set(results) == set(code_checks(nb)), "some check cells were never reached"
-    problems = []
+    problems = [f"setup {e}" for e in SETUP_ERRORS.get(part, [])]
     for label, r in results.items():
         if r["correct"] != r["points"]:
             problems.append(f"{label}: the solution scores {r['correct']}/{r['points']} ({r['correct_why']})")
@@ -196,13 +199,11 @@ def test_checks_reject_every_mutant_and_accept_the_solution(part):
 
 
 def test_instructors_page_reports_these_counts():
-    text = (ROOT / "book" / "for-instructors.md").read_text()
-    if "## How the checks are tested" not in text:
-        pytest.skip("book/for-instructors.md has no section 'How the checks are tested' yet")
-    section = text.split("## How the checks are tested", 1)[1].split("\n## ", 1)[0]
-    rows = dict(re.findall(r"^\|\s*`?(part\d)`?[^|]*\|\s*(\d+\s*\|\s*\d+)\s*\|", section, flags=re.M))
+    """The summary table of book/for-instructors-checks.md: | `partN` ... | exercises | mutants | ... for every covered part."""
+    text = (ROOT / "book" / "for-instructors-checks.md").read_text()
+    rows = dict(re.findall(r"^\|\s*`?(part\d)`?[^|]*\|\s*(\d+\s*\|\s*\d+)\s*\|", text, flags=re.M))
     for part, c in counts().items():
-        assert part in rows, f"the section's table has no row for {part}"
+        assert part in rows, f"book/for-instructors-checks.md has no table row for {part}"
         ex, mu = (int(v) for v in rows[part].split("|"))
         assert (ex, mu) == (c["exercises"], c["mutants"]), \
             f"{part}: the page says {ex} exercises / {mu} mutants, the files have {c['exercises']} / {c['mutants']}"
@@ -278,8 +279,11 @@ def test_real_autograde_agrees(part, tmp_path):
 
 
 if __name__ == "__main__":  # python tests/test_exercise_mutants.py [part ...]: the table of every mutant
+    os.environ.setdefault("GENMODELS_BUDGET", "smoke")  # what pytest's conftest.py sets
     for _part in sys.argv[1:] or COVERED:
         for _label, _r in results_of(_part).items():
-            print(f"{_part} {_label}: solution {_r['correct']}/{_r['points']}")
+            for _e in SETUP_ERRORS.get(_part, []):
+                print(f"{_part} setup {_e}")
+            print(f"{_part} {_label}: solution {_r['correct']}/{_r['points']}  {_r['correct_why']}")
             for _name, _score_ in _r["mutants"].items():
                 print(f"    {_name:28s} {_score_}/{_r['points']}  {_r['why'][_name]}")
