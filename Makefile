@@ -42,8 +42,10 @@ book: install
 
 smoke: notebooks
 
-assignments: install
-	$(BIN)/python -m genmodels assignments release --out courses/genmodels
+# Depends on the stamp (the dependencies), not on `install`: no re-install of the package and its setuptools
+# noise; PYTHONPATH and --chapters take the kit and the exercises from this checkout, even in a shared venv.
+assignments: $(STAMP)
+	PYTHONPATH=src $(BIN)/python -m genmodels assignments release --out courses/genmodels --chapters chapters
 
 bench: install
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

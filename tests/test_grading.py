@@ -127,3 +127,24 @@ def test_describe_error_gives_the_reason():
                            "traceback": ["\x1b[0;32m----> 3\x1b[0m assert x == 2"]}, 60) == "AssertionError at `assert x == 2`"
     assert describe_error({"ename": "CellTimeoutError", "evalue": ""}, 12) == "timed out after 12 s"
     assert describe_error({"ename": "NotImplementedError", "evalue": ""}, 12).startswith("not attempted")
+
+
+def test_a_notebook_nbgrader_gave_up_on_gets_the_cause_not_see_the_traceback():
+    from genmodels.assignments.grading import _last_error
+
+    log = ("[ERROR] Timeout waiting for execute reply (20s).\n[ERROR] Traceback (most recent call last):\n"
+           "nbclient.exceptions.CellTimeoutError: A cell timed out\n[ERROR] NbGraderException: Please see the the "
+           "above traceback for details\n")
+    assert "ran past the 20 s timeout" in _last_error(log, 20, 12) and "cell 12" in _last_error(log, 20, 12)
+    log = "[ERROR] Traceback\nsqlite3.OperationalError: database is locked\n[ERROR] NbGraderException: Please see the x\n"
+    assert _last_error(log).startswith("sqlite3.OperationalError: database is locked")
+
+
+def test_a_star_in_an_exercise_title_stays_a_star_in_plain_jupyterlab():
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    plain = asg.plain_markdown("```{exercise} D* for two densities, $p_g^*$ and x_1\n:label: gan-ex-d\nText.\n```")
+    html = MarkdownIt("commonmark").use(dollarmath_plugin).render(plain)
+    assert "<strong>Exercise D* for two densities, " in html and "x_1</strong>" in html, html
+    assert "p_g^*" in html and "<em>" not in html, html

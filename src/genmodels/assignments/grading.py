@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -161,10 +162,18 @@ def _scores(course: Path, part: str, student: str, exercises_: list[Exercise]) -
         return out
 
 
-def _last_error(log: str) -> str:
+def _last_error(log: str, timeout: float | None = None, cell: int | None = None) -> str:
+    """Why nbgrader gave up on a notebook, from its captured log (not its "see the above traceback")."""
+    where = f" in cell {cell}" if cell is not None else ""
+    if "CellTimeoutError" in log:
+        limit = f"the {timeout:g} s" if timeout else "the"
+        return f"a cell{where} ran past {limit} timeout and did not stop when interrupted (raise --timeout?)"
+    raised = [line for line in log.splitlines() if re.match(r"^[\w.]+(Error|Exception): ", line)
+              and "Please see the" not in line]
     lines = [line[len("[ERROR] "):] for line in log.splitlines() if line.startswith("[ERROR] ")]
-    meaningful = [line for line in lines if not line.startswith(("There was an error processing", "Please see"))]
-    return (meaningful or lines or ["no log"])[-1][:200]
+    meaningful = [line for line in lines if not line.startswith(("There was an error processing", "Please see"))
+                  and "Please see the" not in line]
+    return (raised or meaningful or lines or ["no log"])[-1][:200] + where
 
 
 def _answered_in_new_cell(submission, known: set[str], written: dict[str, str]) -> set[str]:
@@ -219,7 +228,7 @@ def grade_one(course: Path, student: str, part: str, path: Path, source, release
     if not ok or not graded_nb.exists():
         log_file = course / WORKSPACE / student / part / "nbgrader.log"
         log_file.write_text(log, encoding="utf-8")
-        reason = "kernel died" if died else _last_error(log)
+        reason = "kernel died" if died else _last_error(log, in_force, kit_execute.running)
         result.notes.append(f"not graded: nbgrader failed: {reason} (log: {log_file})")
         return result
     result.graded = True

@@ -43,6 +43,12 @@ def plain_roles(text: str) -> str:
     return _ROLE.sub(_role, text)
 
 
+def _escape_title(title: str) -> str:
+    """``title`` safe inside ``**...**``: ``*`` and ``_`` outside ``$...$`` math escaped (``D*`` stays ``D*``)."""
+    pieces = title.split("$")
+    return "$".join(re.sub(r"([*_])", r"\\\1", p) if i % 2 == 0 else p for i, p in enumerate(pieces))
+
+
 def _closes(line: str, fence: str) -> bool:
     stripped = line.strip()
     return bool(stripped) and set(stripped) == {fence[0]} and len(stripped) >= len(fence)
@@ -76,7 +82,7 @@ def plain_markdown(markdown: str) -> str:
                 label = option["value"] if option["key"] == "label" else label
                 i += 1
             word = _WORDS.get(name, name.split(":")[-1].capitalize())
-            title = " ".join(x for x in (word, arg) if x) or name
+            title = _escape_title(" ".join(x for x in (word, arg) if x) or name)
             out.append(f"**{title}**" + (f" ({label})" if label and name == "exercise" else ""))
             out.append("")
             stack.append(opened["fence"])
