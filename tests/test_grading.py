@@ -148,3 +148,17 @@ def test_a_star_in_an_exercise_title_stays_a_star_in_plain_jupyterlab():
     html = MarkdownIt("commonmark").use(dollarmath_plugin).render(plain)
     assert "<strong>Exercise D* for two densities, " in html and "x_1</strong>" in html, html
     assert "p_g^*" in html and "<em>" not in html, html
+
+
+def test_a_warning_in_a_check_cell_is_named_and_costs_nothing():
+    from nbformat.v4 import new_output
+
+    from genmodels.assignments.report import STDERR_MARK, reasons
+
+    check = new_code_cell("check()")
+    check.metadata["nbgrader"] = {"grade_id": "t-check", "grade": True, "points": 2}
+    check.outputs = [new_output("stream", name="stdout", text=STDERR_MARK + "/tmp/ipykernel_1/2.py:3: UserWarning: "
+                                "float64 input\n  warnings.warn('float64 input')\n")]
+    ex = [asg.Exercise(label="t-ex", title="T", solution_ids=[], points={"t-check": 2.0})]
+    why, notes = reasons(new_notebook(cells=[check]), ex, {"t-ex": (2.0, 2.0)}, 60)
+    assert why == {"t-ex": "wrote to stderr, not counted: UserWarning: float64 input (in t-check)"} and notes == []

@@ -109,8 +109,9 @@ def reasons(graded_nb, exercises: Sequence[Exercise], scores: dict[str, tuple[fl
                     timed_out.add(grade_id)
                 first_error.setdefault(grade_id, describe_error(output, timeout))
             if output.get("output_type") == "stream" and str(output.get("text", "")).startswith(STDERR_MARK):
-                text = output["text"][len(STDERR_MARK):].strip().splitlines()
-                stderr.setdefault(grade_id, (text[-1] if text else "")[:160])
+                text = output["text"][len(STDERR_MARK):].strip()
+                named = re.findall(r"\b(\w+(?:Warning|Error): .*)", text)  # "file:3: UserWarning: msg" -> the msg
+                stderr.setdefault(grade_id, (named[-1] if named else (text.splitlines() or [""])[-1])[:160])
     why: dict[str, str] = {}
     cells_of = {}
     for ex in exercises:
