@@ -54,8 +54,10 @@ check-pages:
 	@if command -v chromium > /dev/null; then $(BIN)/python tools/check_pages.py $(PAGES); \
 	else echo "check-pages: skipped, no chromium (apt-get install -y chromium; .ci/run installs it)"; fi
 
-assignments: install
-	$(BIN)/python -m genmodels assignments release --out courses/genmodels
+# Depends on the stamp (the dependencies), not on `install`: no re-install of the package and its setuptools
+# noise; PYTHONPATH and --chapters take the kit and the exercises from this checkout, even in a shared venv.
+assignments: $(STAMP)
+	PYTHONPATH=src $(BIN)/python -m genmodels assignments --chapters chapters release --out courses/genmodels
 
 bench: install
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
