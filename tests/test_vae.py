@@ -80,9 +80,10 @@ def test_iwae_is_exact_when_the_weights_are_constant():
 
 
 def test_training_lowers_the_negative_elbo(digits):
+    torch.manual_seed(0)  # the initial weights: 3 epochs lowered the bound by 12.5% only with torch 2.2's draws
     model = VAE(VAEConfig(latent_dim=8, width=8, lr=3e-3))
     before = gm.train.evaluate(model, digits)["nelbo"]
-    h = gm.train.fit(model, digits, epochs=3, batch_size=128, seed=0, progress=False)
+    h = gm.train.fit(model, digits, epochs=6, batch_size=128, seed=0, progress=False)
     after = gm.train.evaluate(model, digits)["nelbo"]
     assert set(h.steps) >= {"loss", "rec", "kl"}
     assert after < 0.8 * before, (before, after)

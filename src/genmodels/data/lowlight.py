@@ -143,11 +143,13 @@ def darken(x: Tensor, light: Tensor, peak: float | Tensor = 400.0, read_noise: f
     if (light < 0).any() or (peak <= 0).any() or (read_noise < 0).any():
         raise ValueError("darken: need light ≥ 0, peak > 0 and read_noise ≥ 0")
     signal = x.pow(gamma) * light
-    # NumPy's Poisson sampler is ~10× faster than torch's on the CPU; it is seeded from ``generator``
-    rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=generator)))
-    electrons = torch.from_numpy((rng.poisson((peak * signal.double()).numpy()) / peak.numpy()).astype(np.float32))
-    noisy = electrons + read_noise * torch.randn(x.shape, generator=generator)
-    return noisy.clamp(0.0, 1.0).pow(1.0 / gamma)
+    # NumPy's Poisson sampler is ~10× faster than torch's on the CPU; it is seeded from ``generator``. The draws
+    # are made on the CPU in float32 whatever x is, so a seed gives the same image on every device and dtype.
+    rng = np.random.default_rng(int(runtime.randint(0, 2**62, (1,), generator=generator)))
+    lam = (peak * signal.detach().cpu().double()).numpy()
+    electrons = torch.from_numpy((rng.poisson(lam) / peak.numpy()).astype(np.float32))
+    noisy = electrons + read_noise * runtime.randn(*x.shape, generator=generator)
+    return noisy.to(device=x.device, dtype=x.dtype).clamp(0.0, 1.0).pow(1.0 / gamma)
 
 
 # --------------------------------------------------------------------------------------------------
