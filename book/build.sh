@@ -25,6 +25,8 @@ if [ ! -f "$GENMODELS_WIDGET_JS/html-manager/embed-amd.js" ] && command -v npm >
   fi
   rm -rf "$tmp"
 fi
+# Progress bars of fit print plain text into the pages, not ipywidgets that would need a kernel (gm.runtime.progress_bar).
+export GENMODELS_PROGRESS=text
 # --all: Sphinx's own staleness check knows nothing of src/ or the budget, so every page is rebuilt.
 GENMODELS_BUDGET="$budget" "$bin/jupyter-book" build "$src" --path-output "$out" --all -W -n --keep-going
 echo "built the $budget book: $out/_build/html/index.html"
