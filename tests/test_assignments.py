@@ -222,25 +222,12 @@ def _one_solved(source, released, exercise: asg.Exercise):
     return nb
 
 
-@pytest.fixture(scope="module", params=PARTS)
-def cycle(request, tmp_path_factory):
-    """Release one part and grade five submissions of it in one ``grade`` command."""
-    part = request.param
-    tmp = tmp_path_factory.mktemp(f"course-{part}")
-    course, subs = tmp / "course", tmp / "submissions"
-    start = time.perf_counter()
-    released_path = asg.release(course, [part])[part]
-    release_seconds = time.perf_counter() - start
-
-    source = asg.read_notebook(course / "source" / part / asg.NOTEBOOK)
-    released = asg.read_notebook(released_path)
-    exs = asg.exercises(source)
-    first_code = next(ex for ex in exs if not ex.written)
-    deleted = next(iter(first_code.points))
-    no_check = copy.deepcopy(source)
-    no_check.cells = [c for c in no_check.cells if c.metadata.get("nbgrader", {}).get("grade_id") != deleted]
-    submissions = {"source": source, "unsolved": released, "one-solved": _one_solved(source, released, first_code),
-                   "no-check": no_check, "not-json": None}
+def _write_class(subs, part, source, released, first_code, deleted):
+    """Four submissions: the book's notebook, the release untouched, one exercise solved with its check
+    deleted (nbgrader must put the check back and run it), and a file that is not JSON."""
+    one_solved = _one_solved(source, released, first_code)
+    one_solved.cells = [c for c in one_solved.cells if c.metadata.get("nbgrader", {}).get("grade_id") != deleted]
+    submissions = {"source": source, "unsolved": released, "one-solved": one_solved, "not-json": None}
     for student, nb in submissions.items():
         folder = subs / student / part
         folder.mkdir(parents=True)
@@ -248,67 +235,17 @@ def cycle(request, tmp_path_factory):
             (folder / asg.NOTEBOOK).write_text('{"cells": [ this is not JSON')
         else:
             nbformat.write(nb, folder / asg.NOTEBOOK)
-
-    out = io.StringIO()
-    start = time.perf_counter()
-    with contextlib.redirect_stdout(out):
-        status = asg.main(["grade", str(subs), "--course", str(course), "--budget", "smoke", "--csv", str(tmp / "grades.csv"),
-                           "--details", str(tmp / "details.csv")])
-    grade_seconds = time.perf_counter() - start
-    print(f"\n{part}: release {release_seconds:.1f} s, grading {len(submissions)} submissions {grade_seconds:.1f} s\n{out.getvalue()}")
-    with open(tmp / "details.csv", newline="", encoding="utf-8") as f:
-        rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(f)}
-    return dict(part=part, course=course, status=status, table=out.getvalue(), rows=rows, source=source,
-                released=released, exercises=exs, first_code=first_code, deleted=deleted)
+    return list(submissions)
 
 
-def _points(cycle, student, exercise):
-    row = cycle["rows"][(student, exercise)]
+def _points(rows, student, exercise):
+    row = rows[(student, exercise)]
     pending = row["points"] == asg.PENDING
     status = "awaiting teacher" if pending else ("not graded" if row["status"] == "not graded" else "graded")
     return status, (None if pending else float(row["points"])), float(row["max_points"])
 
 
-@pytest.mark.slow
-def test_grade_command_succeeds_and_reports_every_submission(cycle):
-    assert cycle["status"] == 0
-    students = {s for s, _ in cycle["rows"]}
-    assert students == {"source", "unsolved", "one-solved", "no-check", "not-json"}
-    for student in students:
-        assert student in cycle["table"]
-
-
-@pytest.mark.slow
-def test_source_notebook_scores_full_points(cycle):
-    for ex in cycle["exercises"]:
-        status, points, max_points = _points(cycle, "source", ex.label)
-        if ex.written:  # a written answer is read by the teacher: not scored automatically, never zero
-            assert (status, points) == ("awaiting teacher", None), f"{ex.label}: {status} {points}"
-        else:
-            assert (status, points) == ("graded", ex.max_points) and max_points == ex.max_points, \
-                f"{ex.label}: the solution scores {points}/{max_points} ({cycle['rows'][('source', ex.label)]['reason']})"
-
-
-@pytest.mark.slow
-def test_released_version_scores_zero_on_every_check(cycle):
-    for ex in cycle["exercises"]:
-        status, points, _ = _points(cycle, "unsolved", ex.label)
-        assert (status, points) == ("graded", 0.0), f"{ex.label} gives {points} points to an unsolved notebook"
-
-
-@pytest.mark.slow
-def test_released_version_runs_up_to_the_first_unsolved_exercise(cycle):
-    graded = asg.read_notebook(cycle["course"] / "autograded" / "unsolved" / cycle["part"] / asg.NOTEBOOK)
-    errors = asg.errors(graded)
-    assert errors, "the unsolved notebook raised nothing"
-    first = cycle["first_code"]
-    assert errors[0][0] in first.solution_ids + list(first.points) and errors[0][1] == "NotImplementedError", \
-        f"the student version fails before its first exercise {first.label}: first error {errors[0]}"
-
-
-@pytest.mark.slow
-def test_released_version_holds_no_solution_text(cycle):
-    released, source = cycle["released"], cycle["source"]
+def _released_holds_no_solution_text(released, source):
     text = nbformat.writes(released)
     assert asg.BEGIN not in text and asg.END not in text
     assert not any(c.get("outputs") or c.get("execution_count") for c in released.cells if c.cell_type == "code")
@@ -334,21 +271,54 @@ def test_released_version_holds_no_solution_text(cycle):
 
 
 @pytest.mark.slow
-def test_one_solved_exercise_scores_exactly_its_points(cycle):
-    solved = cycle["first_code"]
-    for ex in cycle["exercises"]:
-        status, points, _ = _points(cycle, "one-solved", ex.label)
-        expected = ex.max_points if ex is solved else 0.0
-        assert (status, points) == ("graded", expected), f"{ex.label}: {points}, expected {expected}"
+@pytest.mark.parametrize("part", PARTS)
+def test_the_nbgrader_cycle_of_each_part(part, tmp_path):
+    """Release one part and grade four submissions of it in one ``grade`` command (two at a time).
 
+    The book's notebook scores full points; the release scores zero on every check, runs up to its first
+    exercise and holds no solution text; one solved exercise (its check deleted) scores exactly its
+    points; a broken file is reported. One test per part, so that pytest-xdist spreads the parts.
+    """
+    course, subs = tmp_path / "course", tmp_path / "submissions"
+    start = time.perf_counter()
+    released_path = asg.release(course, [part])[part]
+    release_seconds = time.perf_counter() - start
+    source = asg.read_notebook(course / "source" / part / asg.NOTEBOOK)
+    released = asg.read_notebook(released_path)
+    _released_holds_no_solution_text(released, source)
+    exs = asg.exercises(source)
+    first_code = next(ex for ex in exs if not ex.written)
+    deleted = next(iter(first_code.points))
+    students = _write_class(subs, part, source, released, first_code, deleted)
 
-@pytest.mark.slow
-def test_malformed_submissions_are_reported_and_scored(cycle):
-    for ex in cycle["exercises"]:
-        row = cycle["rows"][("not-json", ex.label)]
+    out = io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        status = asg.main(["grade", str(subs), "--course", str(course), "--budget", "smoke", "--jobs", "2",
+                           "--csv", str(tmp_path / "grades.csv"), "--details", str(tmp_path / "details.csv")])
+    grade_seconds = time.perf_counter() - start
+    table = out.getvalue()
+    print(f"\n{part}: release {release_seconds:.1f} s, grading {len(students)} submissions {grade_seconds:.1f} s\n{table}")
+    with open(tmp_path / "details.csv", newline="", encoding="utf-8") as f:
+        rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(f)}
+    assert status == 0 and {s for s, _ in rows} == set(students) and all(s in table for s in students)
+
+    for ex in exs:  # the solution scores full points; a written answer waits for the teacher, never zero
+        status_, points, max_points = _points(rows, "source", ex.label)
+        expected = ("awaiting teacher", None) if ex.written else ("graded", ex.max_points)
+        assert (status_, points) == expected, \
+            f"{ex.label}: the solution scores {points}/{max_points} ({rows[('source', ex.label)]['reason']})"
+    for ex in exs:
+        assert _points(rows, "unsolved", ex.label)[:2] == ("graded", 0.0), \
+            f"{ex.label} gives points to an unsolved notebook"
+    errors = asg.errors(asg.read_notebook(course / "autograded" / "unsolved" / part / asg.NOTEBOOK))
+    assert errors and errors[0][0] in first_code.solution_ids + list(first_code.points) \
+        and errors[0][1] == "NotImplementedError", \
+        f"the student version fails before its first exercise {first_code.label}: first error {errors[:1]}"
+    for ex in exs:  # its check was deleted: put back from the source and run
+        expected = ex.max_points if ex is first_code else 0.0
+        assert _points(rows, "one-solved", ex.label)[:2] == ("graded", expected), f"{ex.label}: expected {expected}"
+    assert deleted in next(line for line in table.splitlines() if line.startswith("one-solved "))
+    for ex in exs:
+        row = rows[("not-json", ex.label)]
         assert row["status"] == "not graded" and float(row["points"]) == 0.0 and "not a valid notebook" in row["reason"]
-    line = next(line for line in cycle["table"].splitlines() if line.startswith("no-check "))
-    assert cycle["deleted"] in line, line
-    # the deleted check is put back from the source and run: the solved notebook keeps its points
-    status, points, max_points = _points(cycle, "no-check", cycle["first_code"].label)
-    assert (status, points) == ("graded", max_points)
