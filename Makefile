@@ -7,7 +7,7 @@ DEPS_HASH := $(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 JOBS ?= 2
 
-.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest check-pages full-dry-run test-full gpu-check mutation
+.PHONY: install test unit notebooks book book-smoke smoke assignments bench clean test-oldest check-pages full-dry-run test-full gpu-check mutation test-autograde
 
 # pyproject.toml states ranges; constraints.txt pins the versions installed here, so builds are reproducible.
 $(STAMP): pyproject.toml constraints.txt
@@ -22,7 +22,7 @@ install: $(STAMP)
 
 # Unit tests and every notebook (nbval, smoke budget), then the book in smoke budget, warnings as errors.
 test: install
-	$(BIN)/python -m pytest tests chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
+	$(BIN)/python -m pytest tests chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider -m "not autograde"
 	$(MAKE) book-smoke
 	$(MAKE) check-pages PAGES="_build/smoke/_build/html $(CHECKED_PAGES)"
 
@@ -42,6 +42,11 @@ book: install
 	BIN=$(BIN) book/build.sh default
 
 smoke: notebooks
+
+# The real nbgrader autograde of every exercise mutant, one course per part (the fast one-kernel grading of the
+# same mutants runs in make test; this proves the two agree). About 5-10 minutes a part on 2 cores.
+test-autograde: install
+	$(BIN)/python -m pytest tests/test_exercise_mutants.py -m autograde -n $(JOBS) -p no:cacheprovider
 
 # Open the built pages in headless Chromium with the network off: math rendered, figures loaded, no empty widget
 # area, launch links at the notebook's own path (tools/check_pages.py). Without chromium it says so and skips.

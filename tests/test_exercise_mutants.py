@@ -238,6 +238,7 @@ def students_of(part: str) -> dict[str, dict[str, Mutant]]:
 
 
 @pytest.mark.slow
+@pytest.mark.autograde
 @pytest.mark.parametrize("part", COVERED)
 def test_real_autograde_agrees(part, tmp_path):
     from nbgrader.api import Gradebook
