@@ -291,3 +291,17 @@ def test_numpy_is_used_only_where_a_cpu_library_computes():
                 if calls:
                     found.add(node.name)
     assert found <= allowed, found - allowed
+
+
+def test_attention_explorer_shows_its_slider_range_as_a_static_figure(monkeypatch):
+    """The built book shows no live slider: the explorer first displays the map at five γ across its range."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    features = torch.rand(1, 4, 4, 4, generator=torch.Generator().manual_seed(1))
+    widget = L.attention_explorer(x, features, gammas=(1.0, 9.0))
+    static = shown[0]
+    assert [a.get_title() for a in static.axes[:5]] == [f"γ = {g:g}" for g in (1.0, 3.0, 5.0, 7.0, 9.0)]
+    first = static.axes[0].images[0].get_array()
+    np.testing.assert_allclose(first, L.attention_map(x, features, 1.0)[0, 0].numpy(), rtol=1e-6)
+    assert widget.children[0].min == 1.0 and widget.children[0].max == 9.0

@@ -60,7 +60,8 @@ def attention_map(x: Tensor, features: Tensor | None, gamma: float = 4.0, use_gr
 def attention_explorer(x: Tensor, features: Tensor, gammas: tuple[float, float] = (1.0, 12.0)):
     """An ipywidgets slider over γ showing the image x (1, 3, H, W) and its attention map for that γ.
 
-    features: φ(x) (1, C, h, w). Returns the widget (a ``VBox``); each redraw displays a closed figure.
+    features: φ(x) (1, C, h, w). First displays a static companion (the map at five γ spanning the slider's
+    range, what the built book shows), then returns the widget (a ``VBox``); each redraw displays a closed figure.
 
     Notebook: chapters/04_lowlight_enhancement/03_attention.ipynb
     """
@@ -87,6 +88,16 @@ def attention_explorer(x: Tensor, features: Tensor, gammas: tuple[float, float] 
             out.clear_output(wait=True)
             display(fig)
 
+    sweep = torch.linspace(gammas[0], gammas[1], 5).tolist()
+    fig, axes = plt.subplots(1, len(sweep), figsize=(3 * len(sweep), 3))
+    for a, gamma in zip(axes, sweep):
+        a.imshow(attention_map(x, features, gamma)[0, 0].detach().cpu().numpy(), cmap="magma", vmin=0.5,
+                 vmax=float(torch.sigmoid(torch.tensor(1.0))))
+        a.set_title(f"γ = {gamma:g}")
+        a.axis("off")
+    fig.suptitle("attention map $x_a$ over the slider's range")
+    plt.close(fig)
+    display(fig)
     slider.observe(draw, names="value")
     draw()
     return W.VBox([slider, out])
