@@ -33,7 +33,7 @@ TIMEOUT = 60  # s per cell: the looping student is cut after this; Part 0's trai
 # on an idle 2-core machine, but many more when the machine is shared
 TEACHER = ('c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = "dgm-test"\n'
            'c.Exchange.root = r"{exchange}"\nc.Execute.timeout = 300\n# the teacher\'s own note\n')
-FULL = {"ae-ex-bernoulli": 2.0, "ae-ex-gaussian": 2.0, "ae-ex-knn": 3.0, "ae-ex-code-gaussian": 2.0}
+FULL = {"ae-ex-bernoulli": 2.0, "ae-ex-gaussian": 2.0, "ae-ex-knn": 3.0, "ae-ex-code-gaussian": 2.0, "ae-ex-linear": 2.0}
 WRITTEN = "ae-ex-not-generative"
 WARNING = "a warning from the student's own code"
 
@@ -150,7 +150,7 @@ def _check_scores(sheet, details, students) -> None:
     if "broken" in students:
         assert sheet["broken"]["status"] == "not graded" and "not a valid notebook" in sheet["broken"]["notes"]
     if "perfect" in students:  # the copied answers are flagged; the wrapped one is the student's own text
-        assert sheet["perfect"]["same_as_book"] == f"{PART}: ae-ex-gaussian, ae-ex-knn, ae-ex-code-gaussian"
+        assert sheet["perfect"]["same_as_book"] == f"{PART}: ae-ex-gaussian, ae-ex-knn, ae-ex-code-gaussian, ae-ex-linear"
         assert sheet["blank"]["same_as_book"] == ""
 
 
