@@ -92,22 +92,3 @@ class Autoencoder(train.Model):
     def encode_all(self, x: Tensor, batch_size: int = 1000) -> Tensor:
         """Codes (N, latent_dim) of many images x (N, C, S, S), batched, returned on the CPU."""
         return train.apply_batched(self.encode, x, next(self.parameters()).device, batch_size)
-
-
-def train_default(budget_epochs: dict[str, int] | None = None) -> dict[str, float]:
-    """Train the chapter's 2-D autoencoder on MNIST at the current budget (cached); return test metrics.
-
-    Used by ``python -m genmodels train autoencoder``; the initial weights come from seed 0 without
-    touching the caller's global RNG.
-    Notebook: chapters/00_foundations/01_autoencoders.ipynb
-    """
-    from . import data, runtime
-
-    epochs = runtime.by_budget(budget_epochs or {"smoke": 1, "default": 15, "full": 40})
-    train_set, test_set = data.mnist("train"), data.mnist("test")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = Autoencoder(AutoencoderConfig())
-    history = train.fit(model, train_set.x, epochs=epochs, batch_size=128, val_data=test_set.x, name="autoencoder-mnist")
-    return {"epochs": epochs, "train_seconds": round(history.seconds, 1),
-            "test_reconstruction_nats": round(history.epoch("val_loss")[-1], 2)}

@@ -251,23 +251,6 @@ def fit_mnist(epochs: int, n_train: int | None = None, config: GANConfig | None 
     return model, history
 
 
-def train_default() -> dict[str, float]:
-    """``python -m genmodels train gan``: the chapter's MNIST GAN at the current budget (shares its cache).
-
-    Notebook: chapters/01_vae_gan/02_gan.ipynb
-    """
-    from . import metrics, runtime
-    from .data import mnist
-
-    epochs = runtime.by_budget({"smoke": 1, "default": 20, "full": 60})
-    model, history = fit_mnist(epochs, runtime.by_budget({"smoke": 512, "default": None, "full": None}))
-    real = mnist("test").x
-    fake = model.sample(len(real), generator=torch.Generator().manual_seed(0)).cpu()
-    return {"epochs": epochs, "train_seconds": round(history.seconds, 1),
-            "last_d_real": round(history.epochs[-1]["mean_d_real"], 3),
-            "last_d_fake": round(history.epochs[-1]["mean_d_fake"], 3),
-            "classifier_frechet_to_test": round(metrics.classifier_frechet(fake, real), 2)}
-
 
 # ---------------------------------------------------------------- Wasserstein GAN with gradient penalty
 def wgan_critic_loss(f_real: Tensor, f_fake: Tensor) -> Tensor:

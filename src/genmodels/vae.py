@@ -254,18 +254,3 @@ def fit_mnist(epochs: int, n_train: int | None = None, config: VAEConfig | None 
         model = VAE(config or dataclasses.replace(MNIST_CONFIG))
     history = train.fit(model, x_train, epochs=epochs, batch_size=128, val_data=x_test, seed=seed, name=name)
     return model, history
-
-
-def train_default() -> dict[str, float]:
-    """``python -m genmodels train vae``: the chapter's 16-D MNIST VAE at the current budget (shares its cache).
-
-    Notebook: chapters/01_vae_gan/01_vae.ipynb
-    """
-    from . import runtime
-    from .data import mnist
-
-    epochs = runtime.by_budget({"smoke": 1, "default": 15, "full": 50})
-    model, history = fit_mnist(epochs, runtime.by_budget({"smoke": 1000, "default": None, "full": None}))
-    test = train.evaluate(model, binarize(mnist("test").x).to(next(model.parameters()).device))
-    return {"epochs": epochs, "train_seconds": round(history.seconds, 1),
-            **{f"test_{k}": round(v, 3) for k, v in test.items()}}

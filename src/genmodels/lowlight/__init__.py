@@ -18,7 +18,7 @@ The package mirrors the chapters; every name is importable as ``gm.lowlight.<nam
   :func:`colour_error`, :func:`tent_mean`.
 * :mod:`.model`: :class:`EnhancerGAN`, the U-Net generator with the attention map multiplied into every level and
   the output (eq. (lowlight-output)), two PatchGAN discriminators and least-squares losses from
-  :mod:`genmodels.gan`; :class:`EnhancerConfig`, the shared sizes :data:`TRAINING` and :func:`train_enhancer`.
+  :mod:`genmodels.gan`; :class:`EnhancerConfig` and :func:`train_enhancer` (its sizes: ``gm.recipes.SIZES["lowlight"]``).
   Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
 * :mod:`.evaluate`: :func:`enhance_all`, :func:`scores`, :func:`format_table`.
   Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
@@ -33,10 +33,10 @@ from .classic import clahe, equalize_hist, gamma_correction, gray, lime, lime_il
 from .evaluate import enhance_all, format_table, scores
 from .features import VGG16_FILE, OrientedEnergy, VGGFeatures, feature_extractor, vgg16_features
 from .losses import brightness_loss, chromaticity, colour_error, colour_loss, perceptual_loss, tent_mean
-from .model import ATTENTION_MODES, BLEND_START_LOGIT, TRAINING, EnhancerConfig, EnhancerGAN, train_enhancer
+from .model import ATTENTION_MODES, BLEND_START_LOGIT, EnhancerConfig, EnhancerGAN, train_enhancer
 
 __all__ = [
-    "ATTENTION_MODES", "BLEND_START_LOGIT", "EnhancerConfig", "EnhancerGAN", "OrientedEnergy", "TRAINING",
+    "ATTENTION_MODES", "BLEND_START_LOGIT", "EnhancerConfig", "EnhancerGAN", "OrientedEnergy",
     "VGG16_FILE", "VGGFeatures", "attention_explorer", "attention_map", "brightness_loss", "chromaticity", "clahe",
     "colour_error", "colour_loss", "enhance_all", "equalize_hist", "feature_extractor", "feature_saliency",
     "format_table", "gamma_correction", "gray", "lime", "lime_illumination", "on_value", "perceptual_loss", "scores",

@@ -4,7 +4,7 @@ The generator is a :class:`~genmodels.nets.UNet` on [x, x_a] gated by the attent
 its output goes through eq. (lowlight-output) (a floored brightening curve, a learned blend toward the
 :func:`~genmodels.lowlight.losses.tent_mean`, a bounded correction). Two PatchGAN discriminators (full and half
 resolution) and least-squares losses from :mod:`genmodels.gan`. :func:`train_enhancer` trains one attention
-setting on the sizes of :data:`TRAINING`, through ``gm.train.fit`` and its cache.
+setting on the sizes of ``gm.recipes.SIZES["lowlight"]``, through ``gm.train.fit`` and its cache.
 
 Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
 """
@@ -202,23 +202,9 @@ class EnhancerGAN(train.Model):
         return out.to(device=x.device, dtype=x.dtype)
 
 
-TRAINING = {
-    "smoke": {"crops": 64, "size": 48, "epochs": 1, "batch_size": 16, "width": 8, "d_width": 16, "lr": 5e-4,
-              "test_photos": ("rocket",), "test_size": 384},
-    "default": {"crops": 1536, "size": 48, "epochs": 10, "batch_size": 16, "width": 16, "d_width": 16, "lr": 5e-4,
-                "test_photos": ("astronaut", "rocket", "china"), "test_size": 384},
-    "full": {"crops": 16000, "size": 256, "epochs": 100, "batch_size": 16, "width": 32, "d_width": 64, "lr": 1e-4,
-             "test_photos": ("astronaut", "rocket", "china"), "test_size": 384},
-}
-"""Per budget: unpaired crops per domain and their size, epochs, batch, U-Net and D widths, learning rate
-(the paper's 1e-4 at full scale; 5e-4 for the short CPU runs), held-out test photographs and their side
-(NIQE needs many 96-pixel blocks: 384 gives 16). Shared by chapters 02, 03 and 04, so they train and cache the
-very same runs."""
-
-
 def train_enhancer(attention: str, sizes: Mapping, phi: nn.Module | None = None, **config) -> tuple[EnhancerGAN, train.History]:
     """An :class:`EnhancerGAN` with ``attention``, trained by :func:`genmodels.train.fit` on the unpaired data of
-    ``sizes`` (an entry of :data:`TRAINING`); cached under ``lowlight-<attention>``. Returns (model, history).
+    ``sizes`` (an entry of ``gm.recipes.SIZES["lowlight"]``, which the chapters 02–04 share); cached under ``lowlight-<attention>``. Returns (model, history).
 
     The initial weights come from seed 0 under a forked RNG, so whichever chapter trains a run first gets the same
     one and the caller's global torch RNG is left as it was.
