@@ -254,3 +254,83 @@ def test_released_statements_read_as_text_in_plain_jupyterlab(tmp_path):
             statements += html.count("<strong>Exercise ")
         source = asg.read_notebook(tmp_path / "course" / "source" / part / asg.NOTEBOOK)
         assert statements == len(asg.exercises(source)), f"{part}: {statements} exercise titles rendered"
+
+
+def _documented(command: str) -> list[str]:
+    """The arguments of the `nbgrader <command>` line of book/for-instructors.md, continuation lines joined."""
+    import shlex
+
+    page = (Path(__file__).resolve().parents[1] / "book" / "for-instructors.md").read_text(encoding="utf-8")
+    text = page.replace("\\\n", " ")
+    line = next(line for line in text.splitlines() if line.strip().startswith(f"nbgrader {command} "))
+    return shlex.split(line.split("#")[0])[2:]
+
+
+@pytest.mark.slow
+def test_an_lms_archive_goes_through_zip_collect_grade_and_feedback(tmp_path):
+    """The page's Moodle pattern sorts an LMS zip into submitted/<id>/; the kit grades it; feedback is written."""
+    import zipfile
+
+    course = tmp_path / "course"
+    asg.release(course, [PART])
+    released = asg.read_notebook(course / "release" / PART / asg.NOTEBOOK)
+    submissions = _class(released, asg.read_notebook(course / "source" / PART / asg.NOTEBOOK))
+    archive = course / "downloaded" / PART / "archive"
+    archive.mkdir(parents=True)
+    ids = {"1001": "perfect", "1002": "wrong"}
+    with zipfile.ZipFile(archive / "moodle-download.zip", "w") as z:  # Moodle's names: <full name>_<id>_assignsubmission_file_<file>
+        for sid, who in ids.items():
+            z.writestr(f"Student {who.title()}_{sid}_assignsubmission_file_exercises.ipynb",
+                       nbformat.writes(submissions[who]))
+    args = _documented("zip_collect")
+    assert args[0] == PART and "--force" in args
+    _nbgrader("zip_collect", *args, cwd=course)
+    submitted = course / "submitted"
+    assert sorted(str(p.relative_to(submitted)) for p in submitted.rglob("*.ipynb")) == \
+        [f"{sid}/{PART}/{asg.NOTEBOOK}" for sid in ids]
+    before = _tree(submitted)
+    status, out, _ = _grade(str(submitted), "--course", str(course), "--jobs", "2", "--timeout", str(TIMEOUT),
+                            "--csv", str(tmp_path / "g.csv"))
+    assert status == 0 and _tree(submitted) == before
+    sheet = _sheet(tmp_path / "g.csv")
+    assert sorted(sheet) == sorted(ids), "the student ids of the CSV are the LMS ids"
+    assert float(sheet["1001"]["ae-ex-gaussian"]) == FULL["ae-ex-gaussian"]
+    assert float(sheet["1002"]["ae-ex-gaussian"]) == 0.0
+
+    _nbgrader("generate_feedback", PART, cwd=course)  # the page's command: one HTML report per student
+    for sid in ids:
+        html = (course / "feedback" / sid / PART / "exercises.html").read_text(encoding="utf-8")
+        assert ("wrong value for sigma=0.1" in html) == (sid == "1002"), f"{sid}: the check's message in its feedback"
+
+    # the page: nbgrader's own autograde works in the folder too (without the kit's reasons)
+    line = next(line for line in (Path(__file__).resolve().parents[1] / "book" / "for-instructors.md")
+                .read_text(encoding="utf-8").splitlines() if "nbgrader autograde" in line)
+    assert f"GENMODELS_BUDGET=smoke nbgrader autograde {PART} --force" in line
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", PART, "--force"], cwd=course,
+                          capture_output=True, text=True, env={**os.environ, "GENMODELS_BUDGET": "smoke"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = {(sid, label): gb.find_grade(f"{label}-check", "exercises", PART, sid).score
+                  for sid in ids for label in ("ae-ex-bernoulli", "ae-ex-gaussian")}
+    # the wrong answer scores 0 either way; the perfect student's warning costs its points in plain nbgrader
+    # (anything on stderr is a failure there), which is what the page says the kit changes
+    assert scores == {("1001", "ae-ex-bernoulli"): 0.0, ("1001", "ae-ex-gaussian"): FULL["ae-ex-gaussian"],
+                      ("1002", "ae-ex-bernoulli"): FULL["ae-ex-bernoulli"], ("1002", "ae-ex-gaussian"): 0.0}, scores
+    assert float(sheet["1001"]["ae-ex-bernoulli"]) == FULL["ae-ex-bernoulli"]
+
+
+def test_the_documented_release_command_lays_out_a_course(tmp_path):
+    """`python -m genmodels assignments release --out <course> --parts <part>`, as the page types it."""
+    page = (Path(__file__).resolve().parents[1] / "book" / "for-instructors.md").read_text(encoding="utf-8")
+    assert f"python -m genmodels assignments release --out courses/genmodels --parts {PART}" in page
+    done = subprocess.run([sys.executable, "-m", "genmodels", "assignments", "release", "--out",
+                           str(tmp_path / "course"), "--parts", PART], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    for label in FULL:
+        assert label in done.stdout, f"release did not list {label}:\n{done.stdout}"
+    for folder in ("source", "release"):
+        assert (tmp_path / "course" / folder / PART / asg.NOTEBOOK).is_file()
+    assert (tmp_path / "course" / "nbgrader_config.py").is_file() and (tmp_path / "course" / "gradebook.db").is_file()

@@ -42,3 +42,22 @@ def test_binder_installs_a_cpu_torch_and_the_package():
 
 def test_lab_extra_brings_jupyterlab():
     assert {"jupyterlab", "jupyterlab-myst"} <= {_name(r) for r in PROJECT["optional-dependencies"]["lab"]}
+
+
+def test_jupyterlab_loads_the_myst_and_nbgrader_extensions():
+    """The [lab] install renders MyST and offers nbgrader's Formgrader: JupyterLab accepts both extensions.
+
+    JupyterLab marks an extension built against other versions of its shared packages with an X and does not
+    load it (jupyterlab-myst 2.7 under JupyterLab 4.6); `pip check` passes all the same.
+    """
+    import subprocess
+    import sys
+
+    pytest.importorskip("jupyterlab")
+    done = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"], capture_output=True, text=True)
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
+    assert "is not compatible" not in listing, listing
+    for extension in ("jupyterlab-myst", "@jupyter/nbgrader"):
+        line = next((line for line in listing.splitlines() if line.strip().startswith(extension + " ")), None)
+        assert line is not None and "enabled" in line and " OK" in line, \
+            f"{extension} is not an enabled, compatible JupyterLab extension:\n{listing}"
