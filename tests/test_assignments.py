@@ -36,6 +36,26 @@ def _source(part: str):
 # Static checks: the convention, for every part
 
 
+def _sum_text(values) -> str:
+    return " + ".join(f"{v:g}" for v in values)
+
+
+def test_the_instructors_page_lists_every_parts_exercises_and_points():
+    """book/for-instructors.md's timing table: one row per part, its coded and written exercises as they are now."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "book" / "for-instructors.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\* - \{doc\}`[^<]*</chapters/([^/]+)/exercises>`\n  - (.+)$", page, re.M))
+    assert sorted(rows) == PARTS, f"the page's table has rows for {sorted(rows)}, the book has parts {PARTS}"
+    for part in PARTS:
+        found = asg.exercises(_source(part))
+        coded = [sum(e.points.values()) for e in found if not e.written]
+        written = [sum(e.points.values()) for e in found if e.written]
+        text = f"{len(coded)} coded ({_sum_text(coded)})" + (f", {len(written)} written ({_sum_text(written)})" if written else "")
+        assert rows[part] == text, f"{part}: the page says {rows[part]!r}, the notebook has {text!r}"
+
+
 @pytest.mark.parametrize("part", PARTS)
 def test_notebook_follows_the_convention(part):
     problems = asg.convention_problems(_source(part))
