@@ -1,7 +1,8 @@
-"""One-line mutations of the piano data code (data/piano.py, data/_midi.py) that tests/test_piano.py must kill."""
+"""One-line mutations of the piano data code (data/piano.py, data/_audio.py, data/_midi.py) that tests/test_piano.py must kill."""
 from tests.mutations import Mutation
 
 P, M, T = "src/genmodels/data/piano.py", "src/genmodels/data/_midi.py", ("tests/test_piano.py",)
+A = "src/genmodels/data/_audio.py"
 MUTATIONS = [
     Mutation(M, "                if sustain and ch in pedal:", "                if False:",
              "sustain pedal ignored: pedalled notes end at key release", T),
@@ -14,8 +15,8 @@ MUTATIONS = [
              "            for store in (sounding,):\n                if (ch, a) in store:",
              "a re-struck key does not end its pedal-held note", T),
     Mutation(P, "    kept[:, 1] = kept[:, 1].clamp(max=seconds)", "    pass", "excerpt offsets not cut", T),
-    Mutation(P, "        data = data.mean(axis=1)", "        data = data[:, 0]", "stereo read as its left channel", T),
-    Mutation(P, "    return torch.arange(n_frames, dtype=torch.float64) * hop / sr",
+    Mutation(A, "        data = data.mean(axis=1)", "        data = data[:, 0]", "stereo read as its left channel", T),
+    Mutation(A, "    return torch.arange(n_frames, dtype=torch.float64) * hop / sr",
              "    return (torch.arange(n_frames, dtype=torch.float64) + 0.5) * hop / sr",
              "frame times at frame starts + half a hop, not centres", T),
 ]

@@ -12,8 +12,9 @@ Three ways to get a :class:`Piece` (audio + the notes that were played):
   (:func:`read_midi`: no quantisation) and notes are held through the sustain pedal (CC 64).
 * :func:`load_piece` is the chapters' switch: a corpus piece, or a recording when given a folder.
 
-Audio helpers :func:`stft`, :func:`istft` and :func:`spectrogram` use the paper's settings: 22,050 Hz,
-Hann window of 2,048 samples, hop 1,024.
+The audio helpers :func:`stft`, :func:`istft` and :func:`spectrogram` (defined in ``_audio.py``, and
+imported here so that ``gm.data.piano.stft`` is where a chapter finds them) use the paper's settings:
+22,050 Hz, Hann window of 2,048 samples, hop 1,024.
 
 Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
 """
@@ -32,12 +33,10 @@ import torch
 from torch import Tensor
 
 from .. import runtime
+from ._audio import (HOP, N_FFT, SR, bin_frequencies, check_audio, frame_times, istft, midi_to_hz,  # noqa: F401
+                     spectrogram, stft, to_mono_float)  # the public ones re-exported: gm.data.piano.stft ...
 from ._midi import read_midi
-from .base import DataFolderError, NonFiniteValuesError, require_folder
-
-SR = 22_050
-N_FFT = 2_048
-HOP = 1_024
+from .base import DataFolderError, require_folder
 
 PIECES = {
     "chopin_mazurka_op6no2": "chopin/mazurka06-2.krn",
@@ -89,22 +88,6 @@ class Piece:
                 f"pitches {int(self.notes[:, 2].min())}–{int(self.notes[:, 2].max())}, source={self.source!r})")
 
 
-def check_audio(audio: Tensor, what: str = "audio") -> Tensor:
-    """Raise unless ``audio`` is a finite 1-D float tensor in [-1, 1]; return it.
-
-    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
-    """
-    if not isinstance(audio, Tensor) or audio.ndim != 1 or not audio.is_floating_point():
-        shape = tuple(audio.shape) if isinstance(audio, Tensor) else type(audio).__name__
-        raise ValueError(f"{what}: expected a 1-D float tensor (T,) of samples; got {shape}")
-    if not torch.isfinite(audio).all():
-        raise NonFiniteValuesError(f"{what}: contains NaN or infinite samples")
-    peak = float(audio.abs().max()) if audio.numel() else 0.0
-    if peak > 1.0:
-        raise ValueError(f"{what}: expected samples in [-1, 1]; got peak {peak:.3g}")
-    return audio
-
-
 def check_notes(notes: Tensor, what: str = "notes") -> Tensor:
     """Raise unless ``notes`` is (M, 3) of (onset s, offset s, MIDI pitch 0..127) with offset > onset ≥ 0.
 
@@ -119,14 +102,6 @@ def check_notes(notes: Tensor, what: str = "notes") -> Tensor:
     if (p < 0).any() or (p > 127).any() or (p != p.round()).any():
         raise ValueError(f"{what}: expected integer MIDI pitches in 0..127")
     return notes
-
-
-def midi_to_hz(pitch: Tensor | np.ndarray | float) -> Tensor | np.ndarray | float:
-    """Equal temperament, A4 = MIDI 69 = 440 Hz.
-
-    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
-    """
-    return 440.0 * 2.0 ** ((pitch - 69) / 12.0)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -281,7 +256,7 @@ def render_fluidsynth(notes: Tensor, sr: int = SR, soundfont: str | Path | None 
         subprocess.run(["fluidsynth", "-ni", "-g", "1.0", "-r", str(sr), "-F", str(wav), str(font), str(mid)],
                        check=True, capture_output=True, timeout=600)
         rate, data = wavfile.read(wav)
-    return _to_mono_float(data, rate, sr, str(wav))
+    return to_mono_float(data, rate, sr, str(wav))
 
 
 def write_midi(notes: Tensor, path: str | Path, bpm: float = 120.0) -> Path:
@@ -335,27 +310,6 @@ def load(name: str, seconds: float | None = None, renderer: str = "synth", sr: i
         audio = audio[: int(round(seconds * sr))]
     how = "fluidsynth" if use_fluid else "harmonic synthesiser"
     return Piece(name, audio, sr, notes, f"music21 corpus {PIECES[name]} rendered by the {how}")
-
-
-def _to_mono_float(data: np.ndarray, rate: int, sr: int, what: str) -> Tensor:
-    from scipy.signal import resample_poly
-
-    if data.dtype.kind == "i":
-        data = data / float(np.iinfo(data.dtype).max + 1)
-    elif data.dtype.kind == "u":
-        data = (data - 128.0) / 128.0
-    data = np.asarray(data, dtype=np.float64)
-    if data.ndim == 2:
-        data = data.mean(axis=1)
-    if rate != sr:
-        g = np.gcd(int(rate), int(sr))
-        data = resample_poly(data, sr // g, rate // g)
-    if data.size == 0 or not np.isfinite(data).all():
-        raise ValueError(f"{what}: the audio is empty or contains non-finite samples")
-    peak = np.abs(data).max()
-    if peak > 1.0:  # resampling can overshoot full scale slightly: rescale, never clip
-        data = data / peak
-    return torch.from_numpy(data.astype(np.float32))
 
 
 def read_score(path: str | Path, sustain: bool = True) -> Tensor:
@@ -419,7 +373,7 @@ def load_recording(folder: str | Path, name: str, seconds: float | None = None, 
         raise DataFolderError(f"found no {missing} named {name!r} under {folder}; recordings there: "
                               f"{sorted(wavs)}; expected {RECORDING_LAYOUT}")
     rate, data = wavfile.read(wavs[name])
-    audio = _to_mono_float(data, rate, sr, str(wavs[name]))
+    audio = to_mono_float(data, rate, sr, str(wavs[name]))
     notes = excerpt(read_score(scores[name], sustain=sustain), seconds)
     if seconds is not None:
         audio = audio[: int(round(seconds * sr))]
@@ -434,53 +388,3 @@ def load_piece(name: str, seconds: float | None = None, folder: str | Path | Non
     Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
     """
     return load(name, seconds=seconds) if folder is None else load_recording(folder, name, seconds=seconds)
-
-
-# ----------------------------------------------------------------------------------------------
-# Spectrograms
-
-
-def _window(n_fft: int, audio: Tensor) -> Tensor:
-    return torch.hann_window(n_fft, periodic=True, dtype=audio.dtype, device=audio.device)
-
-
-def stft(audio: Tensor, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
-    """Complex STFT (K, N) with K = n_fft/2 + 1, Hann window, frames centred at n·hop samples.
-
-    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
-    """
-    check_audio(audio)
-    return torch.stft(audio, n_fft, hop, window=_window(n_fft, audio), center=True, return_complex=True)
-
-
-def istft(X: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
-    """Audio (length,) from a complex STFT (K, N) made by :func:`stft` (overlap-add inverse).
-
-    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
-    """
-    window = torch.hann_window(n_fft, periodic=True, dtype=X.real.dtype, device=X.device)
-    return torch.istft(X, n_fft, hop, window=window, center=True, length=length)
-
-
-def spectrogram(audio: Tensor, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
-    """Magnitude spectrogram V = |STFT| (K, N), nonnegative, same dtype as ``audio``.
-
-    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
-    """
-    return stft(audio, n_fft, hop).abs()
-
-
-def frame_times(n_frames: int, sr: int = SR, hop: int = HOP) -> Tensor:
-    """Centre time in seconds of each STFT frame (N,).
-
-    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
-    """
-    return torch.arange(n_frames, dtype=torch.float64) * hop / sr
-
-
-def bin_frequencies(n_fft: int = N_FFT, sr: int = SR) -> Tensor:
-    """Frequency in Hz of each STFT bin (K,).
-
-    Notebook: chapters/05_nonnegative_decomposition/01_spectrograms_and_nmf.ipynb
-    """
-    return torch.arange(n_fft // 2 + 1, dtype=torch.float64) * sr / n_fft
