@@ -46,8 +46,24 @@ def test_require_folder_errors(tmp_path):
 def test_images_checks_range_and_shape():
     with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
         gm.data.Images(torch.full((2, 1, 4, 4), 2.0), None, "test")
+    for bad in (1.0 + 1e-3, 1.2, -1e-3):   # just outside [0, 1], on either side: refused, never clipped
+        x = torch.rand(2, 1, 4, 4)
+        x[0, 0, 0, 0] = bad
+        with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
+            gm.data.Images(x, None, "test")
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         gm.data.Images(torch.zeros(2, 4, 4), None, "test")
+
+
+def test_families_are_the_data_modules_on_disk():
+    """families() against a plain listing of the package folder: every public module but base, each with sources()."""
+    from pathlib import Path
+
+    on_disk = sorted(p.stem for p in Path(gm.data.__file__).parent.glob("*.py")
+                     if p.stem != "base" and not p.stem.startswith("_"))
+    assert gm.data.families() == on_disk and {"digits", "faces", "textures", "piano", "lowlight"} <= set(on_disk)
+    for name in on_disk:
+        assert callable(getattr(gm.data, name).sources), f"gm.data.{name} has no sources()"
 
 
 def test_sources_lists_every_family():

@@ -59,3 +59,18 @@ def test_hog_frechet_tells_faces_from_background():
     assert mirrored < 0.5 * gm.metrics.hog_frechet(faces, other)
     with pytest.raises(ValueError, match="shapes differ"):
         gm.metrics.hog_frechet(faces, gm.data.faces.lfw(size=32).x)
+
+
+def test_celeba_keeps_the_centre_square(tmp_path, monkeypatch):
+    """The kept square is the centre one: a white CELEBA_CROP² centre on black comes out white everywhere."""
+    from PIL import Image
+
+    monkeypatch.setenv("GENMODELS_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "celeba" / "img_align_celeba"
+    folder.mkdir(parents=True)
+    h, w, s = 218, 178, gm.data.faces.CELEBA_CROP
+    img = np.zeros((h, w, 3), dtype=np.uint8)
+    img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s] = 255
+    Image.fromarray(img).save(folder / "000001.png")
+    x = gm.data.faces.celeba(tmp_path / "celeba", size=32).x
+    assert x.min() > 0.99, f"the crop kept {int((x < 0.99).sum())} dark values: it is not the centre square"
