@@ -100,8 +100,9 @@ def illumination(kind: str, n: int, h: int, w: int, exposure: Tensor | float = 0
                  generator: torch.Generator | None = None) -> Tensor:
     r"""Illumination fields :math:`L` (n, 1, h, w) ≥ 0, scaled by ``exposure`` (a float or (n,) tensor).
 
-    kind: ``"uniform"`` (L = exposure); ``"sky"`` (a vertical ramp: the top third 4× darker than the
-    bottom, like a dark sky over a lit scene); ``"lamp"`` (uniform dim light plus a Gaussian light source of
+    kind: ``"uniform"`` (L = exposure); ``"sky"`` (a vertical ramp 0.25 + 0.75·min(y/0.6, 1), y from 0 at
+    the top row to 1 at the bottom: a quarter of the light on the top row, full light from 60 % of the way
+    down, like a dark sky over a lit scene); ``"lamp"`` (uniform dim light plus a Gaussian light source of
     peak 1.5, radius h/6, at a random place: bright pixels near it saturate); ``"random"`` (a smooth
     random field: bilinear upsampling of a 4×4 grid of log-uniform gains in [1/4, 2]).
     """
