@@ -215,8 +215,22 @@ def test_contrastive_divergence_reduces_reconstruction_error():
 
 def test_convnet_rejects_bad_shapes_and_configs():
     model = small_convnet()
-    with pytest.raises(ValueError, match=r"expected images \(N, 1, 12, 12\)"):
+    with pytest.raises(ValueError, match=r"expected float images \(N, 1, 12, 12\)"):
         model(torch.zeros(2, 3, 12, 12))
+    with pytest.raises(ValueError, match=r"expected float images .* got torch.uint8"):
+        model(torch.zeros(2, 1, 12, 12, dtype=torch.uint8))
+
+
+def test_fit_refuses_non_finite_observed_images_before_any_step(tmp_path):
+    from genmodels.data.base import NonFiniteValuesError
+
+    model = small_convnet()
+    before = [p.detach().clone() for p in model.parameters()]
+    bad = torch.zeros(4, 1, 12, 12)
+    bad[1, 0, 3, 3] = float("nan")
+    with pytest.raises(NonFiniteValuesError, match="observed images"):
+        gm.train.fit(model, bad, epochs=1, batch_size=2, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters())), "a step ran before the check"
     with pytest.raises(ValueError, match="top"):
         ebm.ConvNetConfig(top="max")
     with pytest.raises(ValueError, match="init"):

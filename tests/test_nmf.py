@@ -226,6 +226,25 @@ def test_nonnegative_encoder_is_projected_after_each_step():
         nmf.NAE(nmf.NAEConfig(30, 4, encoder="nonnegative"), -W_E, W_D, W_C)
 
 
+def test_fit_refuses_nae_data_that_is_not_nonnegative_columns():
+    from genmodels.data.base import NonFiniteValuesError
+
+    V, W_E, W_D, W_C, H_C = nae_problem(seed=4)
+    model = nmf.NAE(nmf.NAEConfig(30, 4, "sgd", 1e-3), W_E, W_D, W_C)
+    signed = V.clone()
+    signed[0, 0] = -0.5
+    with pytest.raises(ValueError, match=r"nonnegative entries; the smallest is -0.5"):
+        gm.train.fit(model, (signed.T, H_C.T), epochs=1, batch_size=V.shape[1], progress=False)
+    broken = V.clone()
+    broken[1, 1] = float("inf")
+    with pytest.raises(NonFiniteValuesError):
+        gm.train.fit(model, (broken.T, H_C.T), epochs=1, batch_size=V.shape[1], progress=False)
+    with pytest.raises(ValueError, match=r"expected width 30"):     # 20 of the 30 frequency bins
+        gm.train.fit(model, (V.T[:, :20], H_C.T), epochs=1, batch_size=4, progress=False)
+    with pytest.raises(ValueError, match=r"expected the tuple"):
+        gm.train.fit(model, V.T, epochs=1, batch_size=4, progress=False)
+
+
 def test_rmsprop_and_adam_steps_use_the_papers_hyper_parameters():
     V, W_E, W_D, W_C, H_C = signed_start(seed=5)
     g_E, _, _ = numpy_gradients(V, W_E, W_D, H_C)

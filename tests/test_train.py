@@ -40,6 +40,27 @@ def _model(seed=0):
     return Tiny()
 
 
+def test_fit_checks_the_data_once_before_the_first_step():
+    seen = []
+
+    class Checked(Tiny):
+        def check_data(self, data):
+            seen.append((tuple(data[0].shape), None))
+            if not torch.isfinite(data[1]).all():
+                raise ValueError("targets must be finite")
+
+    torch.manual_seed(0)
+    gm.train.fit(Checked(), _data(), epochs=3, batch_size=32, val_data=_data(64), device="cpu", progress=False)
+    assert [shape for shape, _ in seen] == [(256, 3), (64, 3)]          # train, then val: once each, not per step
+    x, y = _data()
+    y[5] = float("nan")
+    model = Checked()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match="targets must be finite"):
+        gm.train.fit(model, (x, y), epochs=1, batch_size=32, device="cpu", progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
 def test_fit_decreases_loss_and_records_history():
     model = _model()
     h = gm.train.fit(model, _data(), epochs=6, batch_size=32, val_data=_data(64), device="cpu")

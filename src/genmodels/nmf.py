@@ -364,6 +364,18 @@ class NAE(train.Model):
         self.W_D = nn.Parameter(check_nonnegative(W_D.detach(), "W_D (K, R)").clone())
         self.register_buffer("W_C", check_nonnegative(W_C.detach(), "W_C (K, R)").to(W_D.dtype).clone())
 
+    def check_data(self, data: tuple[Tensor, Tensor]) -> None:
+        """Refuse data that is not (Vᵀ (N, K), H^Cᵀ (N, R)), both finite and nonnegative (called once by ``fit``)."""
+        if isinstance(data, Tensor) or len(data) != 2:
+            raise ValueError("NAE data: expected the tuple (Vᵀ (N, K), H^Cᵀ (N, R)); got "
+                             f"{'one tensor' if isinstance(data, Tensor) else f'{len(data)} tensors'}")
+        (V_cols, H_C_cols), c = data, self.config
+        for x, width, what in ((V_cols, c.K, "Vᵀ (N, K), one spectrogram column per row"),
+                               (H_C_cols, c.R, "H^Cᵀ (N, R), the template constraint's activations")):
+            if x.shape[1:] != (width,):
+                raise ValueError(f"NAE data {what}: expected width {width}; got shape {tuple(x.shape)}")
+            check_nonnegative(x, f"NAE data {what}")
+
     def forward(self, V_cols: Tensor, H_C_cols: Tensor) -> Tensor:
         """V̂ᵀ (B, K) from columns Vᵀ (B, K) and H^Cᵀ (B, R)."""
         return self.activations(V_cols, H_C_cols) @ self.W_D.T

@@ -59,6 +59,11 @@ class Model(nn.Module):
         """One Adam optimizer over all parameters with ``config.lr``."""
         return {"opt": torch.optim.Adam(self.parameters(), lr=self.config.lr)}
 
+    def check_data(self, data: Batch) -> None:
+        """Raise ``ValueError`` (or a subclass) unless ``data`` is what this model trains on; ``fit`` calls it
+        once on the training and validation data before any step, so checks cost no per-step host sync.
+        The default accepts anything: models that check each batch themselves (``encode``) need nothing here."""
+
     def loss(self, batch: Batch) -> dict[str, Tensor]:
         """A dict of scalar tensors with at least ``"loss"``, for one batch."""
         raise NotImplementedError(f"{type(self).__name__} must implement loss(batch) or training_step")
@@ -226,6 +231,9 @@ def fit(
         raise ValueError("give either name= (cached run) or checkpoint= (explicit path), not both")
     dev = torch.device(device) if device is not None else runtime.device()
     train_data, val_data = _prepare(data, dev), _prepare(val_data, dev)
+    for checked in (train_data, val_data):
+        if checked is not None:
+            model.check_data(checked)
     model.to(dev)
     settings = _settings(train_data, val_data, batch_size, seed, callbacks, precision)
     if name is not None:

@@ -53,4 +53,8 @@ MUTATIONS = [
     # data
     Mutation(file="src/genmodels/data/base.py", find="    side = min(h, w)\n", replace="    side = max(h, w)\n",
              why="non-square images are squeezed instead of cropped to their central square", tests=_T),
+    Mutation(file=_C, find='        check_finite(observed, f"{type(self).__name__}: observed images")', replace="",
+             why="NaN observed images reach the Langevin chains (fit checks nothing)", tests=_T),
+    Mutation(file=_C, find=" or not x.is_floating_point():", replace=":",
+             why="integer images accepted by the ConvNet", tests=_T),
 ]

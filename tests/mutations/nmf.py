@@ -29,4 +29,6 @@ MUTATIONS = [
              "NMF loop ignores GENMODELS_MAX_STEPS", T),
     Mutation(F, "scale = (float(V.mean()) / R) ** 0.5 * 2.0", "scale = (float(V.mean()) / R) ** 0.5",
              "random start at a quarter of V's mean", T),
+    Mutation("src/genmodels/nmf.py", '            check_nonnegative(x, f"NAE data {what}")', "            pass",
+             "NAE trains on negative or non-finite spectrogram columns without a word", T),
 ]

@@ -38,4 +38,6 @@ MUTATIONS = [
     Mutation(F, "            step, done, n_steps = step + 1, done + 1, n_steps + 1",
              "            step, done, n_steps = step + 1, done + 1, n_steps",
              "epoch means divide by a step count that never grows", T),
+    Mutation(F, "            model.check_data(checked)", "            pass",
+             "fit never asks the model to check its data", T),
 ]

@@ -136,9 +136,19 @@ class GenerativeConvNet(train.Model):
 
     def _check(self, x: Tensor) -> None:
         cfg = self.config
-        if x.ndim != 4 or tuple(x.shape[1:]) != (cfg.channels, cfg.size, cfg.size):
-            raise ValueError(f"{type(self).__name__}: expected images (N, {cfg.channels}, {cfg.size}, {cfg.size}); "
-                             f"got {tuple(x.shape)}")
+        if x.ndim != 4 or tuple(x.shape[1:]) != (cfg.channels, cfg.size, cfg.size) or not x.is_floating_point():
+            raise ValueError(f"{type(self).__name__}: expected float images (N, {cfg.channels}, {cfg.size}, {cfg.size}) "
+                             f"in the model's units (see center); got {x.dtype} of shape {tuple(x.shape)}")
+
+    def check_data(self, data) -> None:
+        """The observed images, once per ``fit``: shape and dtype as :meth:`forward` needs, and finite.
+
+        No range is checked: the model's density lives on all of R^D (its units are those of :func:`center`,
+        which checks the pixels it is given).
+        """
+        observed = data if isinstance(data, Tensor) else data[0]
+        self._check(observed)
+        check_finite(observed, f"{type(self).__name__}: observed images")
 
     def _bottom_up(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
         """Top-layer responses and the activation patterns δ^(l) of every layer (bottom to top)."""
@@ -235,8 +245,7 @@ class GenerativeConvNet(train.Model):
         """
         cfg = self.config
         observed = batch if isinstance(batch, Tensor) else batch[0]
-        self._check(observed)
-        check_finite(observed, f"{type(self).__name__}: observed images")
+        self._check(observed)            # finiteness is checked once per fit (check_data), not at every step
         start, rows = self._start(observed)
         synthesized = self.sample(start)
         out: dict[str, Tensor] = {}
