@@ -35,8 +35,58 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     mu, logvar: (N, d). Returns (N,).
     Notebook: chapters/01_vae_gan/01_vae.ipynb
     """
+    return kl_per_dimension(mu, logvar).sum(1)
+
+
+def kl_per_dimension(mu: Tensor, logvar: Tensor) -> Tensor:
+    r"""The terms of eq. (vae-kl) before the sum, :math:`\tfrac12(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`.
+
+    mu, logvar: (N, d). Returns (N, d); averaged over the data, a column near zero is a latent dimension
+    whose posterior has collapsed onto the prior.
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
     _check_moments(mu, logvar)
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def active_units(mu: Tensor, threshold: float = 0.01) -> tuple[Tensor, int]:
+    r"""Burda et al.'s activity of each latent dimension, :math:`A_j = \operatorname{Var}_x\,\mathbb E_{q(z|x)}[z_j]`.
+
+    mu: encoder means (N, d) over a data set, N ≥ 2. Returns (A (d,), the number of dimensions with
+    :math:`A_j > ` ``threshold``). The variance is the unbiased one (divisor N − 1).
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
+    if mu.ndim != 2 or len(mu) < 2:
+        raise ValueError(f"mu must be encoder means of shape (N, d) with N ≥ 2; got {tuple(mu.shape)}")
+    activity = mu.var(0)
+    return activity, int((activity > threshold).sum())
+
+
+def gradient_estimates(f, mu: Tensor, logvar: Tensor, n: int,
+                       generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    r"""n independent single-sample estimates of :math:`\nabla_\mu\,\mathbb E_{z\sim\mathcal N(\mu,\operatorname{diag}\sigma^2)}[f(z)]`.
+
+    ``f`` maps z (n, N, d) to values (n, N) (one per row; no mixing across rows or samples); mu, logvar (N, d).
+    Returns (n, N, d) tensors: ``pathwise`` :math:`\nabla_z f(\mu+\sigma\varepsilon)` (eq. vae-reparam),
+    ``score`` :math:`f(z)\,(z-\mu)/\sigma^2` (REINFORCE), and ``score_baseline``, the same with the
+    leave-one-out mean of the other n − 1 values of f subtracted (still unbiased; needs n ≥ 2).
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
+    if n < 2:
+        raise ValueError(f"n must be at least 2 (the baseline leaves one sample out); got {n}")
+    mu, logvar = mu.detach(), logvar.detach()
+    z = reparameterize(mu, logvar, n, generator).requires_grad_(True)          # (n, N, d)
+    with torch.enable_grad():
+        values = f(z)
+        if values.shape != z.shape[:2]:
+            raise ValueError(f"f must map z {tuple(z.shape)} to one value per sample {tuple(z.shape[:2])}; "
+                             f"got {tuple(values.shape)}")
+        (pathwise,) = torch.autograd.grad(values.sum(), z)
+    z, values = z.detach(), values.detach()
+    score_fn = (z - mu) / logvar.exp()                                        # ∇_μ log q(z)
+    baseline = (values.sum(0, keepdim=True) - values) / (n - 1)
+    return {"pathwise": pathwise, "score": values[..., None] * score_fn,
+            "score_baseline": (values - baseline)[..., None] * score_fn}
 
 
 def reparameterize(mu: Tensor, logvar: Tensor, k: int | None = None, generator: torch.Generator | None = None) -> Tensor:
@@ -238,17 +288,19 @@ MNIST_CONFIG = VAEConfig(latent_dim=16, width=32, lr=1e-3)
 
 
 def fit_mnist(epochs: int, n_train: int | None = None, config: VAEConfig | None = None,
-              name: str = "vae-mnist", seed: int = 0) -> tuple[VAE, train.History]:
+              name: str = "vae-mnist", seed: int = 0, binarized: bool = True) -> tuple[VAE, train.History]:
     """Train (or load from the cache) the chapter's MNIST VAE: binarised ``mnist("train")[:n_train]``,
-    batch 128, the binarised test split as ``val_data``; ``seed`` sets both the initial weights and the
+    batch 128, the binarised test split as ``val_data`` (``binarized=False``: the grey digits, with the
+    Bernoulli cross-entropy as a loss, as the GAN sees them; give it its own ``name``); ``seed`` sets both the initial weights and the
     batch order (the caller's global RNG is left as it was). Returns (model in eval mode, history).
 
     Notebook: chapters/01_vae_gan/01_vae.ipynb
     """
     from .data import mnist
 
-    x_train = binarize(mnist("train").x[:n_train])
-    x_test = binarize(mnist("test").x)
+    x_train, x_test = mnist("train").x[:n_train], mnist("test").x
+    if binarized:
+        x_train, x_test = binarize(x_train), binarize(x_test)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = VAE(config or dataclasses.replace(MNIST_CONFIG))
