@@ -137,3 +137,101 @@ MUTANTS = [
 ''' + _FIT,
            "real coded 0 and fake 1"),
 ]
+
+_DCE_CURVES = '''def apply_curves(v, maps):
+    """Zero-DCE curves."""
+    for k in range(maps.shape[1]):
+        a = maps[:, k : k + 1]
+        v = v + a * v * (1 - v)
+    return v
+
+
+'''
+_DCE_EXP = '''def exposure_loss(v, level, patch):
+    """Exposure term."""
+    return (torch.nn.functional.avg_pool2d(v, patch) - level).pow(2).mean()
+
+
+'''
+_DCE_TV = '''def smoothness_loss(maps):
+    """Smoothness term."""
+    return (maps[..., :, 1:] - maps[..., :, :-1]).pow(2).mean() + (maps[..., 1:, :] - maps[..., :-1, :]).pow(2).mean()
+
+
+'''
+_DCE_FIT = '''def fit_curves(x, level, steps, lr):
+    """Fit the maps."""
+    theta = torch.zeros(x.shape[0], 8, *x.shape[2:], dtype=x.dtype, requires_grad=True)
+    optimizer = torch.optim.Adam([theta], lr=lr)
+    for _ in range(gm.runtime.capped(steps)):
+        optimizer.zero_grad()
+        maps = torch.tanh(theta)
+        y = L.on_value(x, lambda v: apply_curves(v, maps))
+        (exposure_loss(y.amax(1, keepdim=True), level, 8) + smoothness_loss(maps)).backward()
+        optimizer.step()
+    maps = torch.tanh(theta).detach()
+    return L.on_value(x, lambda v: apply_curves(v, maps)), maps
+'''
+_DCE = _DCE_CURVES + _DCE_EXP + _DCE_TV + _DCE_FIT
+
+
+def _dce(old: str, new: str) -> str:
+    assert _DCE.count(old) == 1, old
+    return _DCE.replace(old, new)
+
+
+MUTANTS += [
+    # lowlight-ex-zerodce
+    Mutant("lowlight-ex-zerodce", "curve-sign", _dce("v = v + a * v * (1 - v)", "v = v + a * v * (1 + v)"),
+           "v (1 + v) instead of v (1 - v): 1 is no longer fixed"),
+    Mutant("lowlight-ex-zerodce", "first-map-only", _dce("a = maps[:, k : k + 1]", "a = maps[:, :1]"),
+           "the first map applied n times: one curve, as in exercise 1"),
+    Mutant("lowlight-ex-zerodce", "maps-reversed", _dce("a = maps[:, k : k + 1]", "a = maps[:, maps.shape[1] - 1 - k :][:, :1]"),
+           "the maps applied last to first"),
+    Mutant("lowlight-ex-zerodce", "wrong-axis", _dce("for k in range(maps.shape[1]):\n        a = maps[:, k : k + 1]",
+                                                     "for k in range(maps.shape[0]):\n        a = maps[k : k + 1, :1]"),
+           "the loop over the images instead of over the maps"),
+    Mutant("lowlight-ex-zerodce", "global-exposure",
+           _dce("(torch.nn.functional.avg_pool2d(v, patch) - level).pow(2).mean()", "(v.mean() - level).pow(2)"),
+           "the mean of the whole image pulled to the level, not each patch"),
+    Mutant("lowlight-ex-zerodce", "patch-ignored",
+           _dce("avg_pool2d(v, patch)", "avg_pool2d(v, 4)"),
+           "a hard-coded patch size"),
+    Mutant("lowlight-ex-zerodce", "overlapping-patches",
+           _dce("avg_pool2d(v, patch)", "avg_pool2d(v, patch, stride=1)"),
+           "sliding patches instead of non-overlapping ones"),
+    Mutant("lowlight-ex-zerodce", "absolute-exposure",
+           _dce("(torch.nn.functional.avg_pool2d(v, patch) - level).pow(2).mean()",
+                "(torch.nn.functional.avg_pool2d(v, patch) - level).abs().mean()"),
+           "an absolute instead of a squared deviation"),
+    Mutant("lowlight-ex-zerodce", "total-variation-l1",
+           _dce(".pow(2).mean() + (maps[..., 1:, :] - maps[..., :-1, :]).pow(2).mean()",
+                ".abs().mean() + (maps[..., 1:, :] - maps[..., :-1, :]).abs().mean()"),
+           "absolute differences (TV) instead of squared ones"),
+    Mutant("lowlight-ex-zerodce", "one-direction",
+           _dce(" + (maps[..., 1:, :] - maps[..., :-1, :]).pow(2).mean()", ""),
+           "only horizontal neighbours compared"),
+    Mutant("lowlight-ex-zerodce", "pooled-directions",
+           _dce("return (maps[..., :, 1:] - maps[..., :, :-1]).pow(2).mean() + (maps[..., 1:, :] - maps[..., :-1, :]).pow(2).mean()",
+                "return torch.cat([(maps[..., :, 1:] - maps[..., :, :-1]).flatten(), "
+                "(maps[..., 1:, :] - maps[..., :-1, :]).flatten()]).pow(2).mean()"),
+           "one mean over all pairs of both directions: half the sum the statement asks for"),
+    Mutant("lowlight-ex-zerodce", "no-smoothness",
+           _dce("(exposure_loss(y.amax(1, keepdim=True), level, 8) + smoothness_loss(maps)).backward()",
+                "exposure_loss(y.amax(1, keepdim=True), level, 8).backward()"),
+           "the smoothness term left out of the objective: the maps follow every patch"),
+    Mutant("lowlight-ex-zerodce", "per-channel-clipped",
+           _dce("y = L.on_value(x, lambda v: apply_curves(v, maps))", "y = apply_curves(x, maps).clamp(0, 1)")
+           .replace("return L.on_value(x, lambda v: apply_curves(v, maps)), maps", "return apply_curves(x, maps).clamp(0, 1), maps"),
+           "the curves applied to R, G, B separately, and silently clipped: the hue changes"),
+    Mutant("lowlight-ex-zerodce", "rgb-mean-exposure",
+           _dce("exposure_loss(y.amax(1, keepdim=True), level, 8)", "exposure_loss(y.mean(1, keepdim=True), level, 8)"),
+           "Zero-DCE's RGB mean in place of the value channel the statement asks for"),
+    Mutant("lowlight-ex-zerodce", "level-hard-coded", _dce("keepdim=True), level, 8)", "keepdim=True), 0.6, 8)"),
+           "a level hard-coded (0.6, the level of the known cases of (b)): the level argument ignored"),
+    Mutant("lowlight-ex-zerodce", "steps-ignored", _dce("range(gm.runtime.capped(steps))", "range(20)"),
+           "a hard-coded handful of steps"),
+    Mutant("lowlight-ex-zerodce", "input-exposure",
+           _dce("exposure_loss(y.amax(1, keepdim=True), level, 8)", "exposure_loss(x.amax(1, keepdim=True), level, 8)"),
+           "the exposure of the input measured instead of the output's: nothing pulls the output"),
+]
