@@ -1,5 +1,5 @@
 """Wrong answers to chapters/03_generative_convnet/exercises.ipynb (see tests/mutants/__init__.py)."""
-from tests.mutants import Mutant
+from tests.mutants import Mutant, replaced
 
 _STEP = 'def langevin_step(I, B, sigma, eps, Z):\n    """One Langevin step."""\n'
 _MODES = '''def count_modes(model, sigma):
@@ -90,4 +90,74 @@ MUTANTS = [
     Mutant("ebm-ex-mala", "accept-all",
            _MALA + "    return y.detach(), torch.ones(x.shape[0], dtype=torch.bool)\n",
            "every proposal accepted: plain Langevin"),
+]
+
+# ebm-ex-learn: the solution cell holds both functions; each mutant changes one line of it
+_CHAINS = '''def langevin_chains(model, x, n_steps, eps, sigma, generator):
+    """Langevin chains."""
+    for _ in range(gm.runtime.capped(n_steps)):
+        x = x.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(model(x).sum(), x)
+        with torch.no_grad():
+            x = x + 0.5 * eps**2 * (grad - x / sigma**2) + eps * gm.runtime.randn(*x.shape, generator=generator)
+    return x.detach()
+'''
+_LEARN = '''
+
+def learn_prototype(data, model, n_iter, lr, n_chains, n_steps, eps, sigma, generator):
+    """Maximum-likelihood learning with persistent chains."""
+    chains = sigma * gm.runtime.randn(n_chains, data.shape[1], generator=generator)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    for _ in range(gm.runtime.capped(n_iter)):
+        chains = langevin_chains(model, chains, n_steps, eps, sigma, generator)
+        optimizer.zero_grad()
+        (model(chains).mean() - model(data).mean()).backward()
+        optimizer.step()
+    return chains
+'''
+
+
+def _chains(old: str, new: str) -> str:
+    return replaced(_CHAINS, old, new) + _LEARN
+
+
+def _learn(old: str, new: str) -> str:
+    return _CHAINS + replaced(_LEARN, old, new)
+
+
+MUTANTS += [
+    Mutant("ebm-ex-learn", "drift-sign", _chains("x + 0.5 * eps**2 * (grad", "x - 0.5 * eps**2 * (grad"),
+           "the drift subtracted: the chains run away from the modes"),
+    Mutant("ebm-ex-learn", "reference-forgotten", _chains("(grad - x / sigma**2)", "grad"),
+           "the pull -I/sigma^2 of the reference q left out: the ReLU score alone is not normalisable"),
+    Mutant("ebm-ex-learn", "sigma-not-squared", _chains("x / sigma**2", "x / sigma"),
+           "the reference's pull -I/sigma instead of -I/sigma^2 (right only for sigma = 1)"),
+    Mutant("ebm-ex-learn", "noise-eps-squared", _chains("+ eps * gm.runtime", "+ eps**2 * gm.runtime"),
+           "noise scaled by eps^2 instead of eps: the chains shrink onto the modes"),
+    Mutant("ebm-ex-learn", "global-rng",
+           _chains("gm.runtime.randn(*x.shape, generator=generator)", "torch.randn_like(x)"),
+           "noise from torch's global generator: the generator argument ignored"),
+    Mutant("ebm-ex-learn", "package-sampler",
+           '''def langevin_chains(model, x, n_steps, eps, sigma, generator):
+    """The package's sampler, which the statement rules out."""
+    return gm.ebm.langevin(model, x, n_steps, eps, sigma=sigma, generator=generator)
+''' + _LEARN,
+           "gm.ebm.langevin instead of the student's own steps"),
+    Mutant("ebm-ex-learn", "gradient-sign",
+           _learn("(model(chains).mean() - model(data).mean())", "(model(data).mean() - model(chains).mean())"),
+           "the likelihood minimised: the score raised on the chains and lowered on the data"),
+    Mutant("ebm-ex-learn", "no-negative-phase", _learn("(model(chains).mean() - model(data).mean())", "(-model(data).mean())"),
+           "the chains' term forgotten: the score only grows on the data, Z(w) ignored"),
+    Mutant("ebm-ex-learn", "chains-from-noise",
+           _learn("        chains = langevin_chains(model, chains,",
+                  "        chains = sigma * gm.runtime.randn(n_chains, data.shape[1], generator=generator)\n"
+                  "        chains = langevin_chains(model, chains,"),
+           "fresh chains from the reference every iteration, not persistent ones"),
+    Mutant("ebm-ex-learn", "chains-from-data",
+           _learn("chains = langevin_chains(model, chains,", "chains = langevin_chains(model, data[:n_chains],"),
+           "chains restarted at the data every iteration (contrastive divergence), not persistent ones"),
+    Mutant("ebm-ex-learn", "iterations-ignored", _learn("range(gm.runtime.capped(n_iter))", "range(20)"),
+           "a hard-coded handful of iterations"),
+    Mutant("ebm-ex-learn", "lr-ignored", _learn("lr=lr", "lr=0.01"),
+           "a hard-coded learning rate instead of lr"),
 ]

@@ -1,5 +1,5 @@
 """Wrong answers to chapters/05_nonnegative_decomposition/exercises.ipynb (see tests/mutants/__init__.py)."""
-from tests.mutants import Mutant
+from tests.mutants import Mutant, replaced
 
 _KL = '''def kl_nmf(V, W, H, n_iter):
     """KL NMF."""
@@ -65,4 +65,63 @@ MUTANTS = [
     Mutant("nmf-ex-rank", "fixed-iterations",
            _RK + "    return [float(gm.nmf.nmf(V, R=R, n_iter=100, seed=0).errors[-1]) for R in ranks]\n",
            "a hard-coded number of iterations instead of n_iter"),
+]
+
+# nmf-ex-separate: the solution cell holds both functions; each mutant changes one part of it
+_NMF = '''def score_informed_nmf(V, W_C, H_C, n_iter, eps=1e-12):
+    """Score-informed NMF."""
+    W, H = W_C.clone(), H_C.clone()
+    for _ in range(n_iter):
+        H = H * (W.T @ V) / (W.T @ W @ H + eps)
+        W = W * (V @ H.T) / (W @ H @ H.T + eps)
+    return W, H
+'''
+_SEP = '''
+
+def separate(V, W, H, rows, eps=1e-12):
+    """One voice."""
+    return V * (W[:, rows] @ H[rows]) / (W @ H + eps)
+'''
+
+
+def _nmf(old: str, new: str) -> str:
+    return replaced(_NMF, old, new) + _SEP
+
+
+def _sep(old: str, new: str) -> str:
+    return _NMF + replaced(_SEP, old, new)
+
+
+MUTANTS += [
+    Mutant("nmf-ex-separate", "no-eps", _nmf("H + eps)", "H)").replace("H.T + eps)", "H.T)"),
+           "no eps in the denominators: 0/0 in the rows the score leaves empty"),
+    Mutant("nmf-ex-separate", "templates-fixed",
+           _nmf("        W = W * (V @ H.T) / (W @ H @ H.T + eps)\n", ""),
+           "only H updated: the binary templates W_C used as they are"),
+    Mutant("nmf-ex-separate", "random-start",
+           _nmf("W, H = W_C.clone(), H_C.clone()", "W, H = gm.nmf.random_init(V, W_C.shape[1], seed=0)"),
+           "a random start instead of the score's: the templates are no longer tied to pitches"),
+    Mutant("nmf-ex-separate", "additive-clipped",
+           _nmf("        H = H * (W.T @ V) / (W.T @ W @ H + eps)\n        W = W * (V @ H.T) / (W @ H @ H.T + eps)\n",
+                "        H = (H - 1e-3 * 2 * W.T @ (W @ H - V)).clamp(min=0)\n"
+                "        W = (W - 1e-3 * 2 * (W @ H - V) @ H.T).clamp(min=0)\n"),
+           "projected gradient descent, silently clipped at 0: the score's zeros do not stay zero"),
+    Mutant("nmf-ex-separate", "iterations-ignored", _nmf("range(n_iter)", "range(5)"),
+           "a hard-coded number of iterations"),
+    Mutant("nmf-ex-separate", "package-nmf",
+           '''def score_informed_nmf(V, W_C, H_C, n_iter, eps=1e-12):
+    """The package's NMF, which the statement rules out."""
+    f = gm.nmf.nmf(V, n_iter=n_iter, W=W_C.clone(), H=H_C.clone(), eps=eps, error=None)
+    return f.first, f.second
+''' + _SEP,
+           "gm.nmf.nmf instead of the student's own updates"),
+    Mutant("nmf-ex-separate", "no-mask", _sep("return V * (W[:, rows] @ H[rows]) / (W @ H + eps)", "return W[:, rows] @ H[rows]"),
+           "the voice's part of the model W H instead of V times its share"),
+    Mutant("nmf-ex-separate", "power-share",
+           _sep("return V * (W[:, rows] @ H[rows]) / (W @ H + eps)",
+                "return V * (W[:, rows] @ H[rows]).pow(2) / ((W @ H).pow(2) + eps)"),
+           "the share of the squared model (a power mask): the two estimates no longer add up to V"),
+    Mutant("nmf-ex-separate", "share-of-v",
+           _sep("return V * (W[:, rows] @ H[rows]) / (W @ H + eps)", "return V * (W[:, rows] @ H[rows]) / (V + eps)"),
+           "the voice's model divided by V instead of by W H"),
 ]
