@@ -10,6 +10,10 @@ Two ways of grading, which must agree:
   mutant of that exercise replaces the solution cell, the cells from the solution to the check are run
   again, and the check is scored with nbgrader's own rule (``nbgrader.utils.determine_grade``: an error
   or anything on stderr is 0 points). The correct solution is then restored and must score full points.
+  Before each mutant (and before the restored solution) the kernel's state is put back as it was just
+  before the solution cell first ran: every global deep-copied at that moment, and the random states of
+  Python, NumPy and torch. So a mutant that modifies its inputs in place, or draws more random numbers,
+  cannot change what later mutants and exercises see (as in a real autograde, one notebook per student).
 * real (``slow``): a temporary nbgrader course with the part as its assignment; ``generate_assignment``,
   then every mutant as a student's submission (student ``m<k>`` carries the k-th mutant of every
   exercise, the other exercises solved correctly) and the source as student ``correct``; one
@@ -125,6 +129,78 @@ def _why_failed(cell) -> str:
     return "ok"
 
 
+# Run in the kernel: save / put back the state before a solution cell (globals deep-copied with one memo,
+# so objects shared between globals stay shared; modules and objects that cannot be copied are kept as
+# they are; names defined later are removed on restore).
+SNAPSHOT_CODE = """
+def _gm_mutants_setup():
+    import copy, random, sys, types
+    saved = {}
+
+    def rng_state():
+        state = {"random": random.getstate()}
+        if "numpy" in sys.modules:
+            state["numpy"] = sys.modules["numpy"].random.get_state()
+        if "torch" in sys.modules:
+            torch = sys.modules["torch"]
+            state["torch"] = torch.random.get_rng_state()
+            if torch.cuda.is_available() and torch.cuda.is_initialized():
+                state["cuda"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def set_rng_state(state):
+        random.setstate(state["random"])
+        if "numpy" in state:
+            sys.modules["numpy"].random.set_state(state["numpy"])
+        if "torch" in state:
+            sys.modules["torch"].random.set_rng_state(state["torch"])
+        if "cuda" in state:
+            sys.modules["torch"].cuda.set_rng_state_all(state["cuda"])
+
+    def copy_globals(source):
+        memo, out = {}, {}
+        for name, value in source.items():
+            if isinstance(value, types.ModuleType):
+                out[name] = value
+                continue
+            try:
+                out[name] = copy.deepcopy(value, memo)
+            except Exception:  # a kernel handle, a lock, ...: shared, not copied
+                out[name] = value
+        return out
+
+    def user_names(g):
+        return {k: v for k, v in g.items() if not k.startswith("_") and k not in ("In", "Out", "get_ipython", "exit", "quit")}
+
+    def snapshot(key):
+        saved[key] = (copy_globals(user_names(globals())), rng_state())
+
+    def restore(key):
+        values, state = saved[key]
+        g = globals()
+        for name in set(user_names(g)) - set(values):
+            del g[name]
+        g.update(copy_globals(values))  # a fresh copy: the snapshot serves the next mutant too
+        set_rng_state(state)
+
+    return snapshot, restore
+
+
+_gm_mutants_snapshot, _gm_mutants_restore = _gm_mutants_setup()
+del _gm_mutants_setup
+"""
+
+
+def _in_kernel(client, code: str, index: int) -> None:
+    """Run harness code (not a notebook cell) in the kernel; it must not fail."""
+    import nbformat.v4
+
+    cell = nbformat.v4.new_code_cell(code)
+    client.execute_cell(cell, index, store_history=False)
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    assert not errors, f"the harness's own code failed in the kernel: {errors[0].ename}: {errors[0].evalue}"
+
+
 def grade_in_one_kernel(part: str) -> dict[str, dict]:
     """Run the part's notebook once, grading every mutant at its check; label -> scores and reasons."""
     from nbclient import NotebookClient
@@ -139,9 +215,13 @@ def grade_in_one_kernel(part: str) -> dict[str, dict]:
     pristine = copy.deepcopy(nb.cells)  # nbclient writes each executed cell back into nb.cells[index]
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, resources={"metadata": {"path": str(path.parent)}})
+    starts = {solutions[m.grade_id] for m in todo}
     results: dict[str, dict] = {}
     with client.setup_kernel():
+        _in_kernel(client, SNAPSHOT_CODE, 0)
         for i in range(len(pristine)):
+            if i in starts:
+                _in_kernel(client, f"_gm_mutants_snapshot({i})", i)
             cell = _fresh(pristine[i])
             client.execute_cell(cell, i)
             if i not in by_check and any(o.output_type == "error" for o in cell.get("outputs", [])):  # a setup cell failed: every later check will too
@@ -152,12 +232,14 @@ def grade_in_one_kernel(part: str) -> dict[str, dict]:
                          "mutants": {}, "why": {}}
                 for m in (m for m in todo if m.exercise == label):
                     start = solutions[m.grade_id]
+                    _in_kernel(client, f"_gm_mutants_restore({start})", start)
                     for j in range(start, i):
                         client.execute_cell(_fresh(pristine[j], m.source if j == start else None), j)
                     graded = _fresh(pristine[i])
                     client.execute_cell(graded, i)
                     entry["mutants"][m.name] = _score(graded)
                     entry["why"][m.name] = _why_failed(graded)
+                    _in_kernel(client, f"_gm_mutants_restore({start})", start)
                     for j in range(start, i + 1):  # restore the notebook's own state
                         restored = _fresh(pristine[j])
                         client.execute_cell(restored, j)

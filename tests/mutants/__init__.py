@@ -42,6 +42,13 @@ class Mutant:
         return self.cell or f"{self.exercise}-solution"
 
 
+def replaced(source: str, old: str, new: str) -> str:
+    """``source`` with ``old`` replaced by ``new``; ``old`` must occur (so a mutant cannot silently equal the solution)."""
+    if old not in source:
+        raise ValueError(f"mutant edit: {old!r} is not in the source")
+    return source.replace(old, new)
+
+
 def mutants(part: str) -> list[Mutant]:
     """The mutants of one part (``"part0"`` ... ``"part5"``)."""
     if part not in PARTS:
