@@ -4,6 +4,7 @@
   whose penultimate layer gives a feature space that exists offline (:func:`classifier_frechet`),
   since Inception weights cannot be downloaded everywhere.
 
+* :func:`nearest_distance`: each sample's distance to its nearest training image (Part 6's memorisation check).
 * :func:`mardia`: Mardia's skewness and kurtosis of latent codes against N(0, I) (Part 2).
 * :func:`psnr`, :func:`ssim`, :func:`niqe`: full-reference and no-reference image quality (Part 4), and
   :func:`hog_features`, :func:`hog_frechet`: a hand-made feature space for faces (Part 1); these live in
@@ -218,6 +219,31 @@ def _frechet_batched(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh(root1 @ cov2 @ root1), 0.0, None)).sum(1)
     diff = mu1 - mu2
     return (diff**2).sum(1) + np.trace(cov1, axis1=1, axis2=2) + np.trace(cov2, axis1=1, axis2=2) - 2 * trace_sqrt
+
+
+# ---------------------------------------------------------------- Part 6: memorisation check
+def nearest_distance(x: Tensor, reference: Tensor, batch_size: int = 512) -> Tensor:
+    """Euclidean distance (N,) from each of x (N, …) to its nearest neighbour in ``reference`` (M, …), flattened.
+
+    The memorisation check of Part 6: a generated digit much nearer to a training digit than held-out
+    digits are is a likely copy. Computed in float64 in blocks of ``batch_size`` rows of x.
+    Notebook: chapters/06_diffusion/04_experiments.ipynb
+    """
+    for t, what in ((x, "x"), (reference, "reference")):
+        if not isinstance(t, Tensor) or not t.is_floating_point() or t.ndim < 2 or len(t) == 0:
+            raise ValueError(f"nearest_distance: {what} must be a non-empty float tensor (N, …); "
+                             f"got {tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
+    if x.shape[1:] != reference.shape[1:]:
+        raise ValueError(f"nearest_distance: x's items {tuple(x.shape[1:])} and the reference's "
+                         f"{tuple(reference.shape[1:])} must have the same shape")
+    ref = reference.detach().flatten(1).to(torch.float64)
+    ref_sq = (ref * ref).sum(1)
+    out = []
+    for i in range(0, len(x), batch_size):
+        a = x[i:i + batch_size].detach().flatten(1).to(device=ref.device, dtype=torch.float64)
+        d2 = (a * a).sum(1, keepdim=True) - 2 * a @ ref.T + ref_sq[None]   # ‖a − r‖² for every pair
+        out.append(d2.min(1).values.clamp_min(0).sqrt())
+    return torch.cat(out).cpu()
 
 
 # ---------------------------------------------------------------- Part 2: Mardia's tests of normality

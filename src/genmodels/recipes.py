@@ -123,18 +123,30 @@ def gan() -> dict[str, Any]:
 def sliced() -> dict[str, Any]:
     """The five sliced autoencoders of Part 2 on MNIST (cache entries ``sliced-<method>``, without the
     notebook's per-epoch test metrics)."""
+    from .sliced import METHODS
+
+    out: dict[str, Any] = {}
+    for method in METHODS:
+        _, history = sliced_model(method)
+        out[method] = _done(history, last_rec=history.epoch("mean_rec")[-1])
+    return out
+
+
+def sliced_model(method: str):
+    """One of :func:`sliced`'s autoencoders, trained or loaded from its cache entry ``sliced-<method>``:
+    (model in eval mode, history). Notebook: chapters/06_diffusion/04_experiments.ipynb
+    """
     from . import data, train
     from .sliced import METHODS, SlicedAutoencoder, SlicedConfig
 
+    if method not in METHODS:
+        raise ValueError(f"no sliced autoencoder {method!r}; known: {', '.join(METHODS)}")
     s = sizes("sliced")
     x_train = data.mnist("train").x[:s["n_train"]]
-    out: dict[str, Any] = {}
-    for method in METHODS:
-        cfg = SlicedConfig(method=method, hidden=s["hidden"], latent_dim=20, n_projections=s["n_projections"], lr=3e-3)
-        model = _seeded(lambda: SlicedAutoencoder(cfg))
-        history = train.fit(model, x_train, epochs=s["epochs"], batch_size=64, seed=0, name=f"sliced-{method}")
-        out[method] = _done(history, last_rec=history.epoch("mean_rec")[-1])
-    return out
+    cfg = SlicedConfig(method=method, hidden=s["hidden"], latent_dim=20, n_projections=s["n_projections"], lr=3e-3)
+    model = _seeded(lambda: SlicedAutoencoder(cfg))
+    history = train.fit(model, x_train, epochs=s["epochs"], batch_size=64, seed=0, name=f"sliced-{method}")
+    return model.eval(), history
 
 
 def ebm_texture(texture: str = "brick") -> dict[str, Any]:

@@ -64,4 +64,10 @@ MUTATIONS = [
     # guidance
     Mutation(file=_O, find="return (1 + w) * cond - w * uncond", replace="return w * cond + (1 - w) * uncond",
              why="classifier-free guidance with the weight's other convention mixed in", tests=_T),
+    # latent diffusion
+    Mutation(file="src/genmodels/diffusion/latent.py", find="return self.mean.to(u) + self.std.to(u) * u",
+             replace="return self.std.to(u) * (u + self.mean.to(u))",
+             why="the code scale's inverse shifts before it scales", tests=("tests/test_latent_diffusion.py",)),
+    Mutation(file="src/genmodels/diffusion/latent.py", find="std = z.std(0)", replace="std = z.std()",
+             why="one spread for all code dimensions instead of one per dimension", tests=("tests/test_latent_diffusion.py",)),
 ]

@@ -30,4 +30,9 @@ MUTATIONS = [
              "HOG orientation measured from the wrong axis", TF),
     Mutation(I, "    hist = hist / (hist.pow(2).sum(1, keepdim=True) + eps**2).sqrt()", "    hist = hist / (hist.sum(1, keepdim=True) + eps)",
              "HOG cells L1- instead of L2-normalised", TF),
+    Mutation(M, "        out.append(d2.min(1).values.clamp_min(0).sqrt())", "        out.append(d2.min(1).values.clamp_min(0))",
+             "nearest distance returned squared", ("tests/test_latent_diffusion.py",)),
+    Mutation(M, "        d2 = (a * a).sum(1, keepdim=True) - 2 * a @ ref.T + ref_sq[None]",
+             "        d2 = (a * a).sum(1, keepdim=True) - a @ ref.T + ref_sq[None]",
+             "nearest distance without the factor 2 on the cross term", ("tests/test_latent_diffusion.py",)),
 ]
