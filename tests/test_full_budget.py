@@ -71,3 +71,25 @@ def test_gpu_check_table_rates_and_implied_full_time():
     assert r["headline"].startswith("negative ELBO") and r["headline"].endswith("98.76")
     table = gc.markdown([r], "header")
     assert table.splitlines()[2] == "| " + " | ".join(gc.COLUMNS) + " |" and "| 20.0 |" in table
+
+
+def test_dry_run_client_leaves_widget_comms_unanswered(tmp_path):
+    """The dry run's client does not mirror Output widgets (jupyter/nbclient#312: its comm sends on the shell channel
+    can lose the cell's reply), so a widget cell completes and no widget object is kept; plain outputs still come back."""
+    import sys
+    from pathlib import Path
+
+    import nbformat
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    try:
+        import full_dry_run
+    finally:
+        sys.path.pop(0)
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import ipywidgets as W\nout = W.Output()\nwith out:\n    print('inside')\nout"),
+        nbformat.v4.new_code_cell("print('after')")])
+    nbc = full_dry_run.client(nb, tmp_path / "x.ipynb", timeout=120)
+    nbc.execute()
+    assert nbc.comm_objects == {}  # nbclient's OutputWidget would be registered here (and send on the shell)
+    assert nb.cells[1].outputs[0]["text"] == "after\n"

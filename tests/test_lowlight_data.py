@@ -162,3 +162,17 @@ def test_darken_keeps_the_inputs_dtype():
     assert y.dtype == torch.float64 and y.device == x.device
     y32 = D.darken(x.float(), torch.full((2, 1, 8, 8), 0.1), generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(y, y32.double(), rtol=1e-6, atol=1e-6)  # the same draws whatever the dtype
+
+
+def test_shuffle_channels_draws_its_orders_on_the_images_device(monkeypatch):
+    """The channel orders are drawn through gm.runtime (on the generator's device, then moved), so a CPU generator
+    works with images on CUDA; "meta" stands in for a device whose tensors a CPU index cannot gather from."""
+    seen, gather = [], torch.gather
+    monkeypatch.setattr(torch, "gather", lambda x, dim, index: seen.append(index.device) or gather(x, dim, index))
+    x = torch.rand(6, 3, 4, 4)
+    y = D.shuffle_channels(x.to("meta"), torch.Generator().manual_seed(0))
+    assert y.device.type == "meta" and y.shape == x.shape and seen == [torch.device("meta")]
+    perms = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
+    order = perms[torch.randint(6, (6,), generator=torch.Generator().manual_seed(0))]   # a plain CPU draw, same seed
+    expected = torch.stack([x[i, order[i]] for i in range(6)])
+    assert torch.equal(D.shuffle_channels(x, torch.Generator().manual_seed(0)), expected)

@@ -179,3 +179,22 @@ def test_enhancer_trains_through_fit():
     d = history["loss_d"]
     assert np.isfinite(d).all() and len(d) == 12
     assert d[-4:].mean() < d[:2].mean()  # the discriminators learn to tell the brightness apart
+
+
+def test_train_enhancer_renders_its_training_crops_once_per_sizes(tmp_path, monkeypatch):
+    from genmodels.lowlight import model as M
+
+    calls = []
+    unpaired = D.unpaired
+    monkeypatch.setattr(D, "unpaired", lambda *a, **k: calls.append((a, k)) or unpaired(*a, **k))
+    monkeypatch.setenv("GENMODELS_CACHE", str(tmp_path))
+    monkeypatch.setattr(M, "_TRAINING_DATA", {})
+    sizes = {**SIZES, "epochs": 1}
+    for mode in ("none", "full"):  # two models on one set of crops: rendered once
+        L.train_enhancer(mode, sizes, phi=L.OrientedEnergy())
+    assert calls == [((16,), {"size": 32, "seed": 0})]
+    low, normal = M.training_data(16, 32)
+    ref_low, ref_normal = unpaired(16, size=32, seed=0)
+    assert torch.equal(low.x, ref_low.x) and torch.equal(normal.x, ref_normal.x)
+    M.training_data(8, 32)  # other sizes: rendered anew, and only one set is kept
+    assert len(calls) == 2 and list(M._TRAINING_DATA) == [(8, 32, str(gm.runtime.data_dir()))]

@@ -33,13 +33,27 @@ def name(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def client(nb, path: Path, timeout: int):
+    """An ``nbclient.NotebookClient`` for ``nb`` run in ``path``'s folder that does not mirror ipywidgets' Output widgets.
+
+    nbclient mimics a front end's Output widget by sending comm messages on the shell channel while it awaits the
+    cell's reply on that channel; under load the reply's wake-up can be lost and the run waits for the cell timeout
+    with the kernel idle (jupyter/nbclient#312, open). Seen here on 01_vae_gan/03 (the interpolation widgets) and
+    04_lowlight/03 (the attention explorer). A dry run needs no widget output, so widget comms are left unanswered.
+    """
+    from nbclient import NotebookClient
+
+    nbc = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    nbc.comm_open_handlers["jupyter.widget"] = lambda msg: None
+    return nbc
+
+
 def execute(path: Path, timeout: int) -> None:
     """Run one notebook in its own kernel, in its folder; raise on the first failing cell."""
     import nbformat
-    from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    client(nb, path, timeout).execute()
 
 
 def _why(err: Exception) -> str:

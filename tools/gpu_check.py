@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from full_dry_run import ROOT, _why, name, notebooks  # noqa: E402
+from full_dry_run import ROOT, _why, client, name, notebooks  # noqa: E402
 
 HEADLINES = {
     "chapters/01_vae_gan/01_vae.ipynb": r"negative ELBO\s+[-\d.]+",
@@ -67,11 +67,10 @@ print("GPU-CHECK " + _gc_json.dumps({"calls": _gc_calls, "peak_bytes": _gc_peak}
 def run_one(path: Path, timeout: int) -> tuple[dict, str]:
     """Execute one notebook with the timing cells around it; return its report and all its printed text."""
     import nbformat
-    from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     nb.cells = [nbformat.v4.new_code_cell(_SETUP), *nb.cells, nbformat.v4.new_code_cell(_REPORT)]
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    client(nb, path, timeout).execute()
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                      if o.get("output_type") == "stream")
     line = next(ln for ln in reversed(text.splitlines()) if ln.startswith("GPU-CHECK "))

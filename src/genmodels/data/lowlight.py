@@ -115,7 +115,7 @@ def illumination(kind: str, n: int, h: int, w: int, exposure: Tensor | float = 0
     elif kind == "sky":
         field = (0.25 + 0.75 * (yy / 0.6).clamp(max=1.0)).expand(n, 1, h, w)
     elif kind == "lamp":
-        cy, cx = torch.rand(2, n, 1, 1, 1, generator=g) * 0.6 + 0.2
+        cy, cx = runtime.rand(2, n, 1, 1, 1, generator=g, device="cpu") * 0.6 + 0.2
         r = 1 / 6
         blob = torch.exp(-((yy - cy) ** 2 + (xx - cx) ** 2 * (w / h) ** 2) / (2 * r**2))
         return e + 1.5 * blob
@@ -149,7 +149,7 @@ def darken(x: Tensor, light: Tensor, peak: float | Tensor = 400.0, read_noise: f
     rng = np.random.default_rng(int(runtime.randint(0, 2**62, (1,), generator=generator)))
     lam = (peak * signal.detach().cpu().double()).numpy()
     electrons = torch.from_numpy((rng.poisson(lam) / peak.numpy()).astype(np.float32))
-    noisy = electrons + read_noise * runtime.randn(*x.shape, generator=generator)
+    noisy = electrons + read_noise * runtime.randn(*x.shape, generator=generator, device="cpu")
     return noisy.to(device=x.device, dtype=x.dtype).clamp(0.0, 1.0).pow(1.0 / gamma)
 
 
@@ -160,7 +160,7 @@ def darken(x: Tensor, light: Tensor, peak: float | Tensor = 400.0, read_noise: f
 
 def _random_crops(images: list[Tensor], n: int, size: int, g: torch.Generator) -> Tensor:
     """n random size×size crops (n, 3, size, size), with random horizontal flips, from a list of images."""
-    which = torch.randint(len(images), (n,), generator=g)
+    which = runtime.randint(0, len(images), (n,), generator=g, device="cpu")
     out = torch.empty(n, 3, size, size)
     for k, img in enumerate(images):  # a loop over the few source photographs, not over samples
         idx = (which == k).nonzero().squeeze(1)
@@ -169,12 +169,12 @@ def _random_crops(images: list[Tensor], n: int, size: int, g: torch.Generator) -
         h, w = img.shape[1:]
         if h < size or w < size:
             raise ValueError(f"crop size {size} is larger than a source image {tuple(img.shape[1:])}")
-        top = torch.randint(h - size + 1, (len(idx),), generator=g)
-        left = torch.randint(w - size + 1, (len(idx),), generator=g)
+        top = runtime.randint(0, h - size + 1, (len(idx),), generator=g, device="cpu")
+        left = runtime.randint(0, w - size + 1, (len(idx),), generator=g, device="cpu")
         rows = (top[:, None] + torch.arange(size))[:, :, None]
         cols = (left[:, None] + torch.arange(size))[:, None, :]
         crops = img[:, rows, cols].permute(1, 0, 2, 3)  # (m, 3, size, size)
-        flip = torch.rand(len(idx), generator=g) < 0.5
+        flip = runtime.rand(len(idx), generator=g, device="cpu") < 0.5
         crops[flip] = crops[flip].flip(-1)
         out[idx] = crops
     return out
@@ -216,7 +216,7 @@ def low_light(x: Tensor, generator: torch.Generator, exposure: tuple[float, floa
     g = generator
     e = torch.exp(torch.empty(n).uniform_(math.log(exposure[0]), math.log(exposure[1]), generator=g))
     kinds = ("uniform", "sky", "lamp", "random")
-    which = torch.randint(len(kinds), (n,), generator=g)
+    which = runtime.randint(0, len(kinds), (n,), generator=g, device="cpu")
     light = torch.empty(n, 1, h, w)
     for k, kind in enumerate(kinds):  # four illumination kinds, each applied to its whole group at once
         idx = (which == k).nonzero().squeeze(1)
@@ -233,8 +233,8 @@ def shuffle_channels(x: Tensor, generator: torch.Generator) -> Tensor:
     Five photographs are a biased sample of colour balance (mostly warm: a ginger cat, coffee, a red motorcycle);
     with shuffled channels every colour cast is as likely as its opposites, so a discriminator cannot learn one.
     """
-    perms = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
-    order = perms[torch.randint(6, (x.shape[0],), generator=generator)]          # (N, 3)
+    perms = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]], device=x.device)
+    order = perms[runtime.randint(0, 6, (x.shape[0],), generator=generator, device=x.device)]   # (N, 3) on x's device
     return torch.gather(x, 1, order[:, :, None, None].expand_as(x))
 
 

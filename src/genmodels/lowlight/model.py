@@ -202,6 +202,26 @@ class EnhancerGAN(train.Model):
         return out.to(device=x.device, dtype=x.dtype)
 
 
+_TRAINING_DATA: dict = {}
+
+
+def training_data(crops: int, size: int) -> tuple:
+    """The unpaired training crops (low, normal) of :func:`train_enhancer`: ``gm.data.lowlight.unpaired(crops,
+    size=size, seed=0)``, kept for the next call with the same sizes and data folder (one set at a time).
+
+    Chapters 03 and 04 train or load up to four enhancers on the same crops; at the full budget (1,000 crops of
+    256²) rendering them through the camera model takes minutes on a CPU. Callers must not modify the tensors.
+    """
+    from .. import runtime
+    from ..data import lowlight as data
+
+    key = (crops, size, str(runtime.data_dir()))
+    if key not in _TRAINING_DATA:
+        _TRAINING_DATA.clear()  # free the previous set before rendering the next
+        _TRAINING_DATA[key] = data.unpaired(crops, size=size, seed=0)
+    return _TRAINING_DATA[key]
+
+
 def train_enhancer(attention: str, sizes: Mapping, phi: nn.Module | None = None, **config) -> tuple[EnhancerGAN, train.History]:
     """An :class:`EnhancerGAN` with ``attention``, trained by :func:`genmodels.train.fit` on the unpaired data of
     ``sizes`` (an entry of ``gm.recipes.SIZES["lowlight"]``, which the chapters 02–04 share); cached under ``lowlight-<attention>``. Returns (model, history).
@@ -211,9 +231,7 @@ def train_enhancer(attention: str, sizes: Mapping, phi: nn.Module | None = None,
 
     Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
     """
-    from ..data import lowlight as data
-
-    low, normal = data.unpaired(sizes["crops"], size=sizes["size"], seed=0)
+    low, normal = training_data(sizes["crops"], sizes["size"])
     cfg = EnhancerConfig(attention=attention, width=sizes["width"], d_width=sizes["d_width"], lr=sizes["lr"], **config)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
