@@ -144,3 +144,21 @@ def test_draws_keep_their_dtype_and_seed_on_every_device(dtype):
         u = gm.runtime.rand(4, generator=torch.Generator().manual_seed(9), device=dev, dtype=dtype)
         assert x.dtype == dtype and u.dtype == dtype and torch.equal(x.cpu(), first)
         assert torch.equal(u.cpu(), torch.rand(4, generator=torch.Generator().manual_seed(9), dtype=dtype))
+
+
+def test_uncapped_lifts_the_step_cap_inside_the_block_only(monkeypatch):
+    monkeypatch.setenv("GENMODELS_MAX_STEPS", "2")
+    assert gm.runtime.capped(400) == 2
+    with gm.runtime.uncapped():
+        assert gm.runtime.max_steps() is None and gm.runtime.capped(400) == 400
+    assert gm.runtime.capped(400) == 2
+    try:
+        with gm.runtime.uncapped():
+            raise KeyError("inside")
+    except KeyError:
+        pass
+    assert gm.runtime.max_steps() == 2, "an exception inside the block must not lose the cap"
+    monkeypatch.delenv("GENMODELS_MAX_STEPS")
+    with gm.runtime.uncapped():
+        pass
+    assert gm.runtime.max_steps() is None

@@ -8,6 +8,7 @@ Notebook: chapters/00_foundations/01_autoencoders.ipynb
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from pathlib import Path
@@ -102,6 +103,22 @@ def capped(steps: int) -> int:
     """``steps``, or the step cap :func:`max_steps` when that is smaller: the length of a loop outside ``fit``."""
     cap = max_steps()
     return steps if cap is None else min(steps, cap)
+
+
+@contextlib.contextmanager
+def uncapped():
+    """Lift the step cap :func:`max_steps` inside the block (``with gm.runtime.uncapped(): ...``), restore it after.
+
+    For the few *reference* computations of a check (a sampler run long enough to converge on a 2-D toy) whose
+    answer must be right even under ``GENMODELS_MAX_STEPS``; never for training. Outside the block nothing changes.
+    Notebook: chapters/03_generative_convnet/exercises.ipynb
+    """
+    saved = os.environ.pop("GENMODELS_MAX_STEPS", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["GENMODELS_MAX_STEPS"] = saved
 
 
 def trained() -> bool:
