@@ -146,7 +146,7 @@ class GenerativeConvNet(train.Model):
         No range is checked: the model's density lives on all of R^D (its units are those of :func:`center`,
         which checks the pixels it is given).
         """
-        observed = data if isinstance(data, Tensor) else data[0]
+        observed = train.first(data)
         self._check(observed)
         check_finite(observed, f"{type(self).__name__}: observed images")
 
