@@ -1,6 +1,7 @@
 """Each budget builds its own book (book/build.sh), in either order, and every page says which budget built it."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,17 +55,24 @@ def _tiny_book(folder: Path) -> Path:
     return folder
 
 
-def _build(budget: str, book: Path) -> None:
+def _run_build(budget: str, book: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, BIN=str(Path(sys.executable).parent))
-    done = subprocess.run(["bash", str(ROOT / "book" / "build.sh"), budget, str(book)], env=env,
+    return subprocess.run(["bash", str(ROOT / "book" / "build.sh"), budget, str(book)], env=env,
                           capture_output=True, text=True, timeout=600)
+
+
+def _build(budget: str, book: Path) -> str:
+    done = _run_build(budget, book)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
 
 
 @pytest.mark.slow
 def test_smoke_then_default_builds_each_budgets_own_pages(tmp_path):
     book = _tiny_book(tmp_path / "book")
-    _build("smoke", book)
+    log = _build("smoke", book)
+    # executed once, by tools/execute_book.py; the build takes its outputs from the cache
+    assert "execute_book: nb.ipynb ran in" in log and "Using cached notebook" in log and "Executing notebook" not in log
     _build("default", book)  # the order that served the smoke pages as the published book before
     smoke = (book / "_build" / "smoke" / "_build" / "html")
     default = (book / "_build" / "html")
@@ -97,3 +105,25 @@ def test_build_script_refuses_an_unknown_budget(tmp_path):
     done = subprocess.run(["bash", str(ROOT / "book" / "build.sh"), "huge", str(tmp_path)],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "unknown budget 'huge'" in done.stderr
+
+
+def test_a_notebook_that_fails_fails_the_build_with_its_traceback(tmp_path):
+    book = _tiny_book(tmp_path / "book")
+    nb = json.loads((book / "nb.ipynb").read_text())
+    nb["cells"][1]["source"] = "raise RuntimeError('a deliberate failure')"
+    (book / "nb.ipynb").write_text(json.dumps(nb))
+    done = _run_build("smoke", book)
+    log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
+    assert done.returncode != 0
+    assert "execute_book: nb.ipynb FAILED" in log and "RuntimeError: a deliberate failure" in log
+
+
+def test_execute_book_keeps_each_chapter_in_order_and_runs_experiments_last():
+    import execute_book
+
+    notebooks = execute_book.toc_notebooks(ROOT)
+    assert notebooks[0].name == "01_autoencoders.ipynb" and len(notebooks) >= 30
+    waits = execute_book.prerequisites(notebooks)
+    for i, nb in enumerate(notebooks):
+        same_folder = {p for p in notebooks[:i] if p.parent == nb.parent}
+        assert waits[nb] == (set(notebooks[:i]) if "experiments" in nb.stem else same_folder), nb

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.stats
 import torch
 
 import genmodels as gm
@@ -95,3 +96,16 @@ def test_mnist_classifier_honours_epochs():
     assert any(not torch.equal(p, q) for p, q in zip(one.parameters(), default.parameters()))
     with pytest.raises(ValueError, match="epochs"):
         gm.metrics.mnist_classifier(epochs=0)
+
+
+def test_bootstrap_interval_matches_scipys_percentile_bootstrap():
+    x = torch.randn(400, generator=torch.Generator().manual_seed(24), dtype=torch.float64)
+    ours = gm.metrics.bootstrap_interval(lambda idx: x[idx].mean(), 400, n_boot=4000,
+                                         generator=torch.Generator().manual_seed(25))
+    ref = scipy.stats.bootstrap((x.numpy(),), np.mean, n_resamples=4000, method="percentile",
+                                random_state=np.random.default_rng(26)).confidence_interval
+    width = ref.high - ref.low
+    assert abs(ours[0] - ref.low) < 0.1 * width and abs(ours[1] - ref.high) < 0.1 * width
+    assert width == pytest.approx(2 * 1.96 * float(x.std()) / 20, rel=0.1)  # ≈ ±1.96 s/√n
+    with pytest.raises(ValueError, match="0 < level < 1"):
+        gm.metrics.bootstrap_interval(lambda idx: 0.0, 10, level=1.5)

@@ -5,7 +5,7 @@ import torch
 from sklearn.decomposition import NMF
 
 import genmodels as gm
-from genmodels import nmf
+from genmodels import nae, nmf
 
 
 def problem(K=40, N=60, R=5, seed=0, dtype=torch.float64):
@@ -118,7 +118,7 @@ def nae_problem(seed=0):
     g = torch.Generator().manual_seed(seed + 10)
     W_C = (torch.rand(30, 4, generator=g) < 0.6).double()
     H_C = (torch.rand(4, 40, generator=g) < 0.7).double()
-    W_E, W_D = nmf.nae_init(V, W_C, H_C, seed=seed)
+    W_E, W_D = nae.nae_init(V, W_C, H_C, seed=seed)
     return V, W_E, W_D, W_C, H_C
 
 
@@ -142,7 +142,7 @@ def test_multiplicative_nae_update_is_ratio_of_autograd_gradient_parts():
     (pos_E, _), (neg_E, _), (full_E, full_D) = gradient_parts(V, W_E, W_D, H_C)
     torch.testing.assert_close(pos_E - neg_E, full_E)
     assert (pos_E >= 0).all() and (neg_E >= 0).all()
-    W_E1, W_D1, _, _ = nmf.nae_multiplicative(V, W_E, W_D, H_C, n_iter=1, eps=0.0)
+    W_E1, W_D1, _, _ = nae.nae_multiplicative(V, W_E, W_D, H_C, n_iter=1, eps=0.0)
     torch.testing.assert_close(W_E1, W_E * neg_E / pos_E)
     # the decoder is updated with the new encoder's activations
     (_, pos_D), (_, neg_D), (_, full_D1) = gradient_parts(V, W_E1, W_D, H_C)
@@ -152,18 +152,18 @@ def test_multiplicative_nae_update_is_ratio_of_autograd_gradient_parts():
 
 def test_multiplicative_nae_decreases_error_and_keeps_zeros():
     V, W_E, W_D, W_C, H_C = nae_problem(seed=1)
-    W_E1, W_D1, errors, _ = nmf.nae_multiplicative(V, W_E, W_D, H_C, n_iter=100, error="frobenius")
+    W_E1, W_D1, errors, _ = nae.nae_multiplicative(V, W_E, W_D, H_C, n_iter=100, error="frobenius")
     assert errors[-1] < 0.5 * errors[0]
     assert torch.all(W_D1[W_C == 0] == 0) and (W_E1 >= 0).all()
     with pytest.raises(ValueError, match="nonnegative"):
-        nmf.nae_multiplicative(V, -W_E, W_D, H_C, n_iter=1)
+        nae.nae_multiplicative(V, -W_E, W_D, H_C, n_iter=1)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
 def test_projected_nae_training_through_fit(optimizer):
     V, W_E, W_D, W_C, H_C = nae_problem(seed=2)
     lr = {"sgd": 2e-4, "adam": 1e-2, "rmsprop": 1e-2}[optimizer]  # φ is a sum: SGD needs a small step
-    model, history = nmf.train_nae(V.float(), W_E.float(), W_D.float(), W_C.float(), H_C.float(),
+    model, history = nae.train_nae(V.float(), W_E.float(), W_D.float(), W_C.float(), H_C.float(),
                                    optimizer, n_iter=150, lr=lr, device="cpu")
     errors = history["l1_error"]
     assert errors.shape == (150,) and history["loss"].shape == (150,)
@@ -173,7 +173,7 @@ def test_projected_nae_training_through_fit(optimizer):
     expected = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[optimizer]
     assert isinstance(model.configure_optimizers()["opt"], expected)
     # the model's reconstruction equals the matrix formula
-    V_hat = model.W_D.detach() @ nmf.nae_activations(model.W_E.detach(), V.float(), H_C.float())
+    V_hat = model.W_D.detach() @ nae.nae_activations(model.W_E.detach(), V.float(), H_C.float())
     torch.testing.assert_close(model(V.float().T, H_C.float().T).detach(), V_hat.T)
 
 
@@ -200,7 +200,7 @@ def test_nae_sgd_step_is_the_projected_gradient_step_of_the_papers_loss(reductio
     V, W_E, W_D, W_C, H_C = signed_start()
     assert (W_E < 0).any()
     lr = 1e-3
-    model = nmf.NAE(nmf.NAEConfig(30, 4, "sgd", lr, reduction=reduction), W_E, W_D, W_C)
+    model = nae.NAE(nae.NAEConfig(30, 4, "sgd", lr, reduction=reduction), W_E, W_D, W_C)
     g_E, g_D, phi = numpy_gradients(V, W_E, W_D, H_C)
     out = model.training_step((V.T, H_C.T), model.configure_optimizers())
     scale = 1.0 if reduction == "sum" else 1.0 / V.numel()  # the mean divides φ and its gradient by N·K
@@ -219,18 +219,18 @@ def test_nonnegative_encoder_is_projected_after_each_step():
     step = W_E.numpy() - lr * g_E
     assert (step < 0).any()
     for encoder, expected in [("nonnegative", np.maximum(step, 0)), ("signed", step)]:
-        model = nmf.NAE(nmf.NAEConfig(30, 4, "sgd", lr, encoder=encoder), W_E, W_D, W_C)
+        model = nae.NAE(nae.NAEConfig(30, 4, "sgd", lr, encoder=encoder), W_E, W_D, W_C)
         model.training_step((V.T, H_C.T), model.configure_optimizers())
         np.testing.assert_allclose(model.W_E.detach().numpy(), expected, rtol=1e-10, atol=1e-14)
     with pytest.raises(ValueError, match="nonnegative encoder"):
-        nmf.NAE(nmf.NAEConfig(30, 4, encoder="nonnegative"), -W_E, W_D, W_C)
+        nae.NAE(nae.NAEConfig(30, 4, encoder="nonnegative"), -W_E, W_D, W_C)
 
 
 def test_fit_refuses_nae_data_that_is_not_nonnegative_columns():
     from genmodels.data.base import NonFiniteValuesError
 
     V, W_E, W_D, W_C, H_C = nae_problem(seed=4)
-    model = nmf.NAE(nmf.NAEConfig(30, 4, "sgd", 1e-3), W_E, W_D, W_C)
+    model = nae.NAE(nae.NAEConfig(30, 4, "sgd", 1e-3), W_E, W_D, W_C)
     signed = V.clone()
     signed[0, 0] = -0.5
     with pytest.raises(ValueError, match=r"nonnegative entries; the smallest is -0.5"):
@@ -250,12 +250,12 @@ def test_rmsprop_and_adam_steps_use_the_papers_hyper_parameters():
     g_E, _, _ = numpy_gradients(V, W_E, W_D, H_C)
     lr = 1e-3
     # RMSprop, ρ = 0.9, ε = 1e-7, from s = 0: θ ← θ − γ g / (sqrt((1 − ρ) g²) + ε)
-    model = nmf.NAE(nmf.NAEConfig(30, 4, "rmsprop", lr), W_E, W_D, W_C)
+    model = nae.NAE(nae.NAEConfig(30, 4, "rmsprop", lr), W_E, W_D, W_C)
     model.training_step((V.T, H_C.T), model.configure_optimizers())
     expected = W_E.numpy() - lr * g_E / (np.sqrt(0.1 * g_E**2) + 1e-7)
     np.testing.assert_allclose(model.W_E.detach().numpy(), expected, rtol=1e-9, atol=1e-12)
     # Adam's first step, bias-corrected: θ ← θ − γ g / (|g| + ε)
-    model = nmf.NAE(nmf.NAEConfig(30, 4, "adam", lr), W_E, W_D, W_C)
+    model = nae.NAE(nae.NAEConfig(30, 4, "adam", lr), W_E, W_D, W_C)
     model.training_step((V.T, H_C.T), model.configure_optimizers())
     expected = W_E.numpy() - lr * g_E / (np.abs(g_E) + 1e-7)
     np.testing.assert_allclose(model.W_E.detach().numpy(), expected, rtol=1e-9, atol=1e-12)
@@ -263,22 +263,22 @@ def test_rmsprop_and_adam_steps_use_the_papers_hyper_parameters():
 
 def test_nae_config_rejects_bad_fields_and_fills_paper_rates():
     with pytest.raises(ValueError, match="optimizer must be one of"):
-        nmf.NAEConfig(K=3, R=2, optimizer="adagrad")
+        nae.NAEConfig(K=3, R=2, optimizer="adagrad")
     with pytest.raises(ValueError, match="reduction must be one of"):
-        nmf.NAEConfig(K=3, R=2, reduction="max")
+        nae.NAEConfig(K=3, R=2, reduction="max")
     with pytest.raises(ValueError, match="encoder must be one of"):
-        nmf.NAEConfig(K=3, R=2, encoder="positive")
+        nae.NAEConfig(K=3, R=2, encoder="positive")
     with pytest.raises(ValueError, match="lr must be positive"):
-        nmf.NAEConfig(K=3, R=2, lr=0.0)
-    assert nmf.NAEConfig(K=3, R=2, optimizer="sgd").lr == 0.1
-    assert nmf.NAEConfig(K=3, R=2).reduction == "sum" and nmf.NAEConfig(K=3, R=2).encoder == "signed"
+        nae.NAEConfig(K=3, R=2, lr=0.0)
+    assert nae.NAEConfig(K=3, R=2, optimizer="sgd").lr == 0.1
+    assert nae.NAEConfig(K=3, R=2).reduction == "sum" and nae.NAEConfig(K=3, R=2).encoder == "signed"
     with pytest.raises(ValueError, match="W_E: expected shape"):
-        nmf.NAE(nmf.NAEConfig(K=3, R=2), torch.rand(3, 2), torch.rand(3, 2), torch.ones(3, 2))
+        nae.NAE(nae.NAEConfig(K=3, R=2), torch.rand(3, 2), torch.rand(3, 2), torch.ones(3, 2))
     V, W_E, W_D, W_C, H_C = nae_problem()
-    model, _ = nmf.train_nae(V, W_E, W_D, W_C, H_C, "sgd", n_iter=1, lr=1e-4, reduction="mean",
+    model, _ = nae.train_nae(V, W_E, W_D, W_C, H_C, "sgd", n_iter=1, lr=1e-4, reduction="mean",
                              encoder="nonnegative", device="cpu", progress=False)
     assert (model.config.reduction, model.config.encoder, model.config.lr) == ("mean", "nonnegative", 1e-4)
-    other, _ = nmf.train_nae(V, W_E, W_D, W_C, H_C, "sgd", n_iter=1, device="cpu", progress=False)
+    other, _ = nae.train_nae(V, W_E, W_D, W_C, H_C, "sgd", n_iter=1, device="cpu", progress=False)
     assert other.config is not model.config and other.config.lr == 0.1
 
 
@@ -295,16 +295,16 @@ def test_multiplicative_encoder_step_is_lee_seung_nnls_on_a_nonnegative_operator
     L = lee_seung_operator(V, W_D, H_C)
     assert (L >= 0).all()
     v, x = V.numpy().reshape(-1), W_E.numpy().reshape(-1)
-    np.testing.assert_allclose(L @ x, (W_D @ nmf.nae_activations(W_E, V, H_C)).numpy().reshape(-1), rtol=1e-12)
+    np.testing.assert_allclose(L @ x, (W_D @ nae.nae_activations(W_E, V, H_C)).numpy().reshape(-1), rtol=1e-12)
     x_new = x * (L.T @ v) / (L.T @ L @ x)
-    W_E1, _, _, _ = nmf.nae_multiplicative(V, W_E, W_D, H_C, n_iter=1, eps=0.0, error=None)
+    W_E1, _, _, _ = nae.nae_multiplicative(V, W_E, W_D, H_C, n_iter=1, eps=0.0, error=None)
     np.testing.assert_allclose(W_E1.numpy().reshape(-1), x_new, rtol=1e-10)
     assert np.sum((v - L @ x_new) ** 2) <= np.sum((v - L @ x) ** 2)
 
 
 def test_multiplicative_nae_loss_never_increases():
     V, W_E, W_D, W_C, H_C = nae_problem(seed=7)
-    _, _, errors, _ = nmf.nae_multiplicative(V, W_E, W_D, H_C, n_iter=200, error="frobenius")
+    _, _, errors, _ = nae.nae_multiplicative(V, W_E, W_D, H_C, n_iter=200, error="frobenius")
     assert np.all(np.diff(errors) <= 1e-10 * errors[:-1]), np.diff(errors).max()
 
 
@@ -313,7 +313,7 @@ def test_nae_init_scales_the_encoder_to_the_least_squares_loudness():
     assert (W_E >= 0).all()
     torch.testing.assert_close(W_D.sum(0), torch.ones(4, dtype=W_D.dtype))  # ℓ¹-normalised templates
     torch.testing.assert_close(W_D > 0, W_C > 0)
-    V_hat = W_D @ nmf.nae_activations(W_E, V, H_C)
+    V_hat = W_D @ nae.nae_activations(W_E, V, H_C)
     # c minimises ||V − c V̂||²: the residual is orthogonal to V̂, so no other scale fits better
     assert float(((V - V_hat) * V_hat).sum()) == pytest.approx(0.0, abs=1e-10 * float((V * V).sum()))
 
@@ -329,8 +329,8 @@ def test_step_cap_reaches_the_multiplicative_loops(monkeypatch):
     V, W_E, W_D, W_C, H_C = nae_problem(seed=9)
     monkeypatch.setenv("GENMODELS_MAX_STEPS", "3")
     assert nmf.nmf(V, R=4, n_iter=50).errors.shape == (4,)
-    assert nmf.nae_multiplicative(V, W_E, W_D, H_C, n_iter=50).errors.shape == (4,)
-    _, history = nmf.train_nae(V, W_E, W_D, W_C, H_C, "rmsprop", n_iter=50, device="cpu", progress=False)
+    assert nae.nae_multiplicative(V, W_E, W_D, H_C, n_iter=50).errors.shape == (4,)
+    _, history = nae.train_nae(V, W_E, W_D, W_C, H_C, "rmsprop", n_iter=50, device="cpu", progress=False)
     assert history["l1_error"].shape == (3,)
 
 

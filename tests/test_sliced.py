@@ -10,6 +10,7 @@ import torch
 
 import genmodels as gm
 from genmodels import sliced
+from genmodels.sliced import distances
 
 F64 = torch.float64
 
@@ -87,7 +88,7 @@ def test_ks_1d_is_scipys_two_sided_statistic_and_the_paper_formula_looks_at_jump
     low = torch.tensor([[-3.0, -2.9, -2.8, 0.0, 3.0]], dtype=F64) + 2.5
     assert float(sliced.ks_1d(low)) == pytest.approx(scipy.stats.kstest(low[0].numpy(), "norm").statistic, rel=1e-12)
     assert float(sliced.ks_1d(low) - sliced.ks_1d_jump_tops(low)) > 0.1
-    assert sliced._ONE_D["sksae"] is sliced.ks_1d  # SKSAE trains on the classical statistic
+    assert distances._ONE_D["sksae"] is sliced.ks_1d  # SKSAE trains on the classical statistic
 
 
 def test_expected_values_at_the_prior_match_monte_carlo():
@@ -244,12 +245,12 @@ def test_conv_architecture_for_colour_faces_and_the_plain_autoencoder_baseline()
 def test_sorting_path_gives_the_same_values_and_gradients_as_torch_sort():
     y = torch.randn(7, 33, generator=torch.Generator().manual_seed(16), requires_grad=True)
     w = torch.arange(33.0)
-    (sliced._sort_rows(y) * w).sum().backward()
+    (distances._sort_rows(y) * w).sum().backward()
     ours = y.grad.clone()
     y.grad = None
     (torch.sort(y, dim=-1).values * w).sum().backward()
     torch.testing.assert_close(ours, y.grad)
-    torch.testing.assert_close(sliced._sort_rows(y.detach().half()), torch.sort(y.detach().half(), dim=-1).values)
+    torch.testing.assert_close(distances._sort_rows(y.detach().half()), torch.sort(y.detach().half(), dim=-1).values)
 
 
 def _fixed_batch(model_kwargs, seed=0):
@@ -309,19 +310,6 @@ def test_default_configs_are_not_shared_and_sampling_is_reproducible():
     torch.testing.assert_close(s1, s2)
     torch.testing.assert_close(s1, a.decode(torch.randn(4, 20, generator=torch.Generator().manual_seed(3))))
     assert a.training  # sample switches to eval mode and back
-
-
-def test_bootstrap_interval_matches_scipys_percentile_bootstrap():
-    x = torch.randn(400, generator=torch.Generator().manual_seed(24), dtype=F64)
-    ours = sliced.bootstrap_interval(lambda idx: x[idx].mean(), 400, n_boot=4000,
-                                     generator=torch.Generator().manual_seed(25))
-    ref = scipy.stats.bootstrap((x.numpy(),), np.mean, n_resamples=4000, method="percentile",
-                                random_state=np.random.default_rng(26)).confidence_interval
-    width = ref.high - ref.low
-    assert abs(ours[0] - ref.low) < 0.1 * width and abs(ours[1] - ref.high) < 0.1 * width
-    assert width == pytest.approx(2 * 1.96 * float(x.std()) / 20, rel=0.1)  # ≈ ±1.96 s/√n
-    with pytest.raises(ValueError, match="0 < level < 1"):
-        sliced.bootstrap_interval(lambda idx: 0.0, 10, level=1.5)
 
 
 def test_quantile_cell_integrals_are_integrals_of_the_normal_quantile_function():

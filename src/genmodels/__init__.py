@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "runtime", "data", "nets", "train", "history", "checkpoint", "metrics", "metrics_image", "plot", "widgets",
-    "cli", "notebook", "assignments", "autoencoder", "vae", "gan", "sliced", "ebm", "lowlight", "nmf", "recipes",
+    "cli", "notebook", "assignments", "autoencoder", "vae", "gan", "sliced", "ebm", "lowlight", "nmf", "nae", "recipes",
     "diffusion",
 )
 

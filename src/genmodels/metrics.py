@@ -4,6 +4,7 @@
   whose penultimate layer gives a feature space that exists offline (:func:`classifier_frechet`),
   since Inception weights cannot be downloaded everywhere.
 
+* :func:`bootstrap_interval`: a percentile bootstrap interval of any statistic of an evaluation set (Part 2).
 * :func:`nearest_distance`: each sample's distance to its nearest training image (Part 6's memorisation check).
 * :func:`mardia`: Mardia's skewness and kurtosis of latent codes against N(0, I) (Part 2).
 * :func:`psnr`, :func:`ssim`, :func:`niqe`: full-reference and no-reference image quality (Part 4), and
@@ -17,6 +18,7 @@ chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb (HOG).
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable
 
 import numpy as np
 import torch
@@ -204,6 +206,22 @@ def frechet_interval(feats_a: Tensor | np.ndarray, feats_b: Tensor | np.ndarray,
     values = _frechet_batched(a[rng.integers(0, len(a), (n_boot, len(a)))], b[rng.integers(0, len(b), (n_boot, len(b)))])
     low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return FrechetInterval(value, float(low), float(high))
+
+
+def bootstrap_interval(statistic: Callable[[Tensor], float], n: int, n_boot: int = 1000, level: float = 0.95,
+                       generator: torch.Generator | None = None) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``statistic(idx)`` over ``n_boot`` resamples ``idx`` (n,) of range(n).
+
+    ``statistic`` maps row indices (n,) (drawn with replacement) to a number, e.g. the mean test RecError of
+    those images; the interval covers the evaluation set's sampling noise, not the training run's.
+
+    Notebook: chapters/02_sliced_autoencoders/02_five_distances.ipynb
+    """
+    if n < 2 or n_boot < 2 or not 0 < level < 1:
+        raise ValueError(f"bootstrap_interval: need n ≥ 2, n_boot ≥ 2 and 0 < level < 1; got {n}, {n_boot}, {level}")
+    values = np.array([float(statistic(idx)) for idx in runtime.randint(0, n, (n_boot, n), generator=generator)])
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
 
 
 def _frechet_batched(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,16 +1,18 @@
-"""Mutations of src/genmodels/sliced.py and of ``mardia`` in src/genmodels/metrics.py (issue 19)."""
+"""Mutations of src/genmodels/sliced/ and of ``mardia`` in src/genmodels/metrics.py (issue 19)."""
 from tests.mutations import Mutation
 
-_S = "src/genmodels/sliced.py"
+_S = "src/genmodels/sliced/distances.py"
+_A = "src/genmodels/sliced/autoencoder.py"
 _T = ("tests/test_sliced.py",)
 _M = "src/genmodels/metrics.py"
 _TM = ("tests/test_mardia.py",)
+_TB = ("tests/test_metrics.py",)
 
 MUTATIONS = [
     # the code audit's, section 1a
     Mutation(_S, "v = runtime.randn(k, dim,", "v = runtime.rand(k, dim,",
              "M4: directions drawn from the positive orthant, not uniformly on the sphere", _T),
-    Mutation(_S, "else c.lam * d", "else d", "M9: λ ignored by the linear cost", _T),
+    Mutation(_A, "else c.lam * d", "else d", "M9: λ ignored by the linear cost", _T),
     # ours
     Mutation(_S, "return torch.maximum(i / n - u, u - (i - 1) / n).amax(-1)", "return (i / n - u).abs().amax(-1)",
              "SKSAE back on the paper's jump-top formula instead of the two-sided D_n", _T),
@@ -28,14 +30,14 @@ MUTATIONS = [
              "Silverman: bandwidth h used as the variance γ = h²", _T),
     Mutation(_S, "return v / v.norm(dim=1, keepdim=True)", "return v",
              "directions not normalised to unit length", _T),
-    Mutation(_S, 'return per_pixel.sum(1) if self.config.rec_reduction == "sum" else per_pixel.mean(1)',
+    Mutation(_A, 'return per_pixel.sum(1) if self.config.rec_reduction == "sum" else per_pixel.mean(1)',
              "return per_pixel.sum(1)", "rec_reduction ignored", _T),
-    Mutation(_S, "penalty = torch.log(c.lam * d) if c.log_cost else c.lam * d", "penalty = torch.log(c.lam * d)",
+    Mutation(_A, "penalty = torch.log(c.lam * d) if c.log_cost else c.lam * d", "penalty = torch.log(c.lam * d)",
              "log_cost ignored", _T),
-    Mutation(_S, "z = runtime.randn(n, self.config.latent_dim, generator=generator,",
+    Mutation(_A, "z = runtime.randn(n, self.config.latent_dim, generator=generator,",
              "z = runtime.randn(n, self.config.latent_dim, generator=None,",
              "sample ignores its generator", _T),
-    Mutation(_S, '        check_images(x, "SlicedAutoencoder.encode")\n', "",
+    Mutation(_A, '        check_images(x, "SlicedAutoencoder.encode")\n', "",
              "encode accepts pixels outside [0, 1]", _T),
     Mutation(_S, "        return 1.0 / (6.0 * n)\n", "        return 1.0 / (12.0 * n)\n",
              "CvM noise floor 1/(12n) (the statistic's constant) instead of 1/(6n)", _T),
@@ -43,8 +45,8 @@ MUTATIONS = [
              "CW cross term without its factor 2", _T),
     Mutation(_S, "    y = directions @ z.T  # (k, n)\n", "    y = directions.abs() @ z.T  # (k, n)\n",
              "projections on |v|: directions folded into the positive orthant", _T),
-    Mutation(_S, "lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])",
-             "lo, hi = np.quantile(values, [1 - level, level])", "bootstrap interval at the wrong quantiles", _T),
+    Mutation(_M, "lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])",
+             "lo, hi = np.quantile(values, [1 - level, level])", "bootstrap interval at the wrong quantiles", _TB),
     # mardia
     Mutation(_M, "    b2 = float(((x**2).sum(1) ** 2).mean())\n", "    b2 = float(((x**2).sum(1)).mean() ** 2)\n",
              "Mardia kurtosis: square of the mean instead of the mean of squares", _TM),
