@@ -35,11 +35,11 @@ notebooks: install
 # Each budget builds into its own folder and re-executes every notebook (book/build.sh), so `make book`
 # never serves pages that `make test` built at the smoke budget, in either order.
 book-smoke: install
-	BIN=$(BIN) book/build.sh smoke
+	BIN=$(BIN) JOBS=$(JOBS) book/build.sh smoke
 
 # The published book: every notebook executed at the default budget into _build/html.
 book: install
-	BIN=$(BIN) book/build.sh default
+	BIN=$(BIN) JOBS=$(JOBS) book/build.sh default
 
 smoke: notebooks
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the book at one budget into that budget's own folder, re-executing every notebook:
+# Build the book at one budget into that budget's own folder, re-executing every notebook (JOBS at a time):
 #   default → _build/html (the published book)      smoke → _build/smoke/_build/html      full → _build/full/_build/html
 # Usage: book/build.sh BUDGET [BOOK_FOLDER]   (BIN: folder of jupyter-book, default .venv/bin)
 set -euo pipefail
@@ -27,6 +27,13 @@ if [ ! -f "$GENMODELS_WIDGET_JS/html-manager/embed-amd.js" ] && command -v npm >
 fi
 # Progress bars of fit print plain text into the pages, not ipywidgets that would need a kernel (gm.runtime.progress_bar).
 export GENMODELS_PROGRESS=text
+# Every notebook is executed afresh, JOBS at a time (tools/execute_book.py), into this budget's own jupyter-cache;
+# the build then reads it through a copy of _config.yml with execute_notebooks: cache (a notebook that failed there
+# is executed again by the build, which reports its traceback).
+export GENMODELS_BUDGET="$budget"
+mkdir -p "$out/_build"
+"$bin/python" "$(dirname "$0")/../tools/execute_book.py" "$src" --jobs "${JOBS:-2}" \
+  --cache "$out/_build/.jupyter_cache" --config "$out/_build/_config.executed.yml"
 # --all: Sphinx's own staleness check knows nothing of src/ or the budget, so every page is rebuilt.
-GENMODELS_BUDGET="$budget" "$bin/jupyter-book" build "$src" --path-output "$out" --all -W -n --keep-going
+"$bin/jupyter-book" build "$src" --config "$out/_build/_config.executed.yml" --path-output "$out" --all -W -n --keep-going
 echo "built the $budget book: $out/_build/html/index.html"

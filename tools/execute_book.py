@@ -1,0 +1,137 @@
+"""Execute a book's notebooks in parallel into the jupyter-cache that its build then reads (book/build.sh).
+
+Jupyter Book executes notebooks one after another; on 2 cores that leaves one idle for the whole build.
+This script runs them ``--jobs`` at a time, each in its own folder as the build would (nbclient, the
+book's cell timeout, errors not allowed), stores every notebook that ran without error in a fresh
+jupyter-cache at ``--cache``, and writes ``--config``: the book's ``_config.yml`` with
+``execute_notebooks: cache`` and that cache. ``jupyter-book build --config`` then takes the stored outputs
+(glue, figures, widgets) and executes only what is missing, so a notebook that failed here fails in the
+build, with its traceback, exactly as before. The cache is emptied first: every build re-executes every
+notebook, as ``execute_notebooks: force`` did (a change in ``src/`` is never served stale).
+
+Order: notebooks of one chapter folder run in table-of-contents order (a chapter reuses the models its
+earlier pages trained, through ``gm.runtime.cache_dir()``), and a notebook named ``*experiments*`` waits for
+every notebook listed before it (the yardsticks reuse models from earlier parts).
+
+Usage: python tools/execute_book.py BOOK --cache DIR --config FILE [--jobs N]
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+
+def toc_notebooks(book: Path) -> list[Path]:
+    """The .ipynb files of ``book/_toc.yml`` in reading order (pages that are not notebooks are skipped)."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
+    files: list[str] = []
+
+    def walk(node: dict) -> None:
+        for key in ("root", "file"):
+            if key in node:
+                files.append(node[key])
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key, []):
+                walk(child)
+
+    walk(toc)
+    return [book / f"{f}.ipynb" for f in files if (book / f"{f}.ipynb").is_file()]
+
+
+def prerequisites(notebooks: list[Path]) -> dict[Path, set[Path]]:
+    """What each notebook waits for: the earlier notebooks of its folder; all earlier ones for experiments."""
+    before: dict[Path, set[Path]] = {}
+    for i, nb in enumerate(notebooks):
+        earlier = notebooks[:i]
+        before[nb] = set(earlier) if "experiments" in nb.stem else {p for p in earlier if p.parent == nb.parent}
+    return before
+
+
+def _execute(path: str, timeout: int) -> tuple[str, str | None, float, str | None]:
+    """Run one notebook in its folder; (path, executed notebook as JSON or None, seconds, error or None)."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    nb = nbformat.read(path, as_version=4)
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False,
+                                 meta_override=True)
+    if result.err is not None:
+        text = re.sub(r"\x1b\[[0-9;]*m", "", result.exc_string or repr(result.err))   # no terminal colours
+        last = text.strip().splitlines()
+        return path, None, result.time, last[-1] if last else type(result.err).__name__
+    return path, nbformat.writes(result.nb), result.time, None
+
+
+def cached_config(book: Path, cache: Path, out: Path) -> None:
+    """Write the book's config with ``execute_notebooks: cache`` reading ``cache``, to a file ``out`` elsewhere."""
+    config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
+    execute = config.setdefault("execute", {})
+    execute["execute_notebooks"] = "cache"
+    execute["cache"] = str(cache.resolve())
+    # Jupyter Book puts local extensions on sys.path relative to the config file: keep them the book's
+    extensions = config.get("sphinx", {}).get("local_extensions") or {}
+    for name, path in extensions.items():
+        extensions[name] = str((book / path).resolve())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("book", type=Path)
+    parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--config", type=Path, required=True, help="where to write the config that reads the cache")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1; got {args.jobs}")
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    book = args.book.resolve()
+    config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
+    timeout = int(config.get("execute", {}).get("timeout", 30))
+    shutil.rmtree(args.cache, ignore_errors=True)
+    cache = get_cache(str(args.cache))
+    cached_config(book, args.cache, args.config)
+
+    notebooks = toc_notebooks(book)
+    waits = prerequisites(notebooks)
+    pending, running, finished = list(notebooks), {}, set()
+    failed: list[str] = []
+    start = time.perf_counter()
+    print(f"execute_book: {len(notebooks)} notebooks, {args.jobs} at a time", flush=True)
+    with cf.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        while pending or running:
+            for nb in [p for p in pending if waits[p] <= finished][: args.jobs - len(running)]:
+                pending.remove(nb)
+                running[pool.submit(_execute, str(nb), timeout)] = nb
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                nb = running.pop(future)
+                finished.add(nb)
+                path, text, seconds, error = future.result()
+                name = nb.relative_to(book).as_posix()
+                if error is None:
+                    cache.cache_notebook_bundle(CacheBundleIn(nbformat.reads(text, as_version=4), path,
+                                                              data={"execution_seconds": seconds}),
+                                                check_validity=False, overwrite=True)
+                    print(f"execute_book: {name} ran in {seconds:.1f} s", flush=True)
+                else:
+                    failed.append(name)
+                    print(f"execute_book: {name} FAILED after {seconds:.1f} s ({error}); the build runs it "
+                          "again and shows the traceback", flush=True)
+    print(f"execute_book: {len(notebooks) - len(failed)} of {len(notebooks)} notebooks in "
+          f"{time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
