@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import copy
 import re
 import shutil
 import sys
@@ -69,9 +70,9 @@ def _execute(path: str, timeout: int) -> tuple[str, str | None, float, str | Non
     return path, nbformat.writes(result.nb), result.time, None
 
 
-def cached_config(book: Path, cache: Path, out: Path) -> None:
-    """Write the book's config with ``execute_notebooks: cache`` reading ``cache``, to a file ``out`` elsewhere."""
-    config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
+def cached_config(book: Path, config: dict, cache: Path, out: Path) -> None:
+    """Write the book's ``config`` with ``execute_notebooks: cache`` reading ``cache``, to a file ``out`` elsewhere."""
+    config = copy.deepcopy(config)
     execute = config.setdefault("execute", {})
     execute["execute_notebooks"] = "cache"
     execute["cache"] = str(cache.resolve())
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     timeout = int(config.get("execute", {}).get("timeout", 30))
     shutil.rmtree(args.cache, ignore_errors=True)
     cache = get_cache(str(args.cache))
-    cached_config(book, args.cache, args.config)
+    cached_config(book, config, args.cache, args.config)
 
     notebooks = toc_notebooks(book)
     waits = prerequisites(notebooks)
