@@ -9,7 +9,8 @@ Two ways of grading, which must agree:
 * fast (every test run): the part's source notebook runs once in one kernel; at each check cell every
   mutant of that exercise replaces the solution cell, the cells from the solution to the check are run
   again, and the check is scored with nbgrader's own rule (``nbgrader.utils.determine_grade``: an error
-  or anything on stderr is 0 points). The correct solution is then restored and must score full points.
+  or anything on stderr is 0 points). After the exercise's last mutant the correct solution is run
+  again and must score full points.
   Before each mutant (and before the restored solution) the kernel's state is put back as it was just
   before the solution cell first ran: every global deep-copied at that moment, and the random states of
   Python, NumPy and torch. So a mutant that modifies its inputs in place, or draws more random numbers,
@@ -230,7 +231,8 @@ def grade_in_one_kernel(part: str) -> dict[str, dict]:
                 points = float(_nbg(pristine[i])["points"])
                 entry = {"points": points, "correct": _score(cell), "correct_why": _why_failed(cell),
                          "mutants": {}, "why": {}}
-                for m in (m for m in todo if m.exercise == label):
+                ms = [m for m in todo if m.exercise == label]
+                for m in ms:  # each mutant starts from the state saved before its solution cell
                     start = solutions[m.grade_id]
                     _in_kernel(client, f"_gm_mutants_restore({start})", start)
                     for j in range(start, i):
@@ -239,11 +241,13 @@ def grade_in_one_kernel(part: str) -> dict[str, dict]:
                     client.execute_cell(graded, i)
                     entry["mutants"][m.name] = _score(graded)
                     entry["why"][m.name] = _why_failed(graded)
+                if ms:  # then the notebook's own cells once, from the earliest replaced one: the solution
+                    start = min(solutions[m.grade_id] for m in ms)  # must pass again after its mutants ran
                     _in_kernel(client, f"_gm_mutants_restore({start})", start)
-                    for j in range(start, i + 1):  # restore the notebook's own state
+                    for j in range(start, i + 1):
                         restored = _fresh(pristine[j])
                         client.execute_cell(restored, j)
-                    entry.setdefault("restored", []).append((_score(restored), _why_failed(restored)))
+                    entry["restored"] = [(_score(restored), _why_failed(restored))]
                 results[label] = entry
     return results
 
@@ -274,6 +278,35 @@ def test_checks_reject_every_mutant_and_accept_the_solution(part):
             if score != r["points"]:
                 problems.append(f"{label}: the solution no longer passes after a mutant ran ({why})")
     assert not problems, f"{part}:\n  " + "\n  ".join(problems)
+
+
+def test_the_harness_puts_the_state_back_before_each_mutant(tmp_path, monkeypatch):
+    """A toy part: a mutant that appends to its input in place, and one that draws an extra random number,
+    must not change what the next mutant sees; a correct answer given as a "mutant" still passes, and the
+    solution passes again after the mutants."""
+    import nbformat.v4 as v4
+
+    def nbg(grade_id, **kw):
+        return {"nbgrader": {"grade_id": grade_id, "locked": False, "schema_version": 3, **kw}}
+
+    solution = "def total(xs):\n    return sum(xs)"
+    cells = [
+        v4.new_code_cell("import random\nrandom.seed(0)\ndata = [1, 2, 3]"),
+        v4.new_code_cell(solution, metadata=nbg("toy-solution", solution=True, grade=False)),
+        v4.new_code_cell("first = random.random()"),
+        v4.new_code_cell("assert total(data) == 6, data\nrandom.seed(0)\nassert first == random.random()",
+                         metadata=nbg("toy-check", solution=False, grade=True, points=2)),
+    ]
+    path = tmp_path / "exercises.ipynb"
+    nbformat.write(v4.new_notebook(cells=cells), path)
+    toy = [Mutant("toy", "appends", "def total(xs):\n    xs.append(10)\n    return sum(xs)", "in place"),
+           Mutant("toy", "draws", "import random\nrandom.random()\n" + solution, "an extra draw"),
+           Mutant("toy", "right", solution, "not wrong: must pass if the state was put back")]
+    monkeypatch.setattr(sys.modules[__name__], "notebook_path", lambda part: path)
+    monkeypatch.setattr(sys.modules[__name__], "mutants", lambda part: toy)
+    r = grade_in_one_kernel("toy")["toy"]
+    assert r["correct"] == 2.0 and r["restored"] == [(2.0, "ok")], r
+    assert r["mutants"] == {"appends": 0.0, "draws": 0.0, "right": 2.0}, r["why"]
 
 
 # --------------------------------------------------------------------------------------------------
