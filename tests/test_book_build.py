@@ -41,7 +41,8 @@ def _tiny_book(folder: Path) -> Path:
     (folder / "_toc.yml").write_text(TOC)
     (folder / "intro.md").write_text("# Tiny\n\nBuilt at the {{ budget }} budget.\n")
     cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-            "source": "import genmodels as gm\nprint('executed at', gm.runtime.budget())"}
+            "source": "import genmodels as gm, torch\nprint('executed at', gm.runtime.budget())\n"
+                      "print('threads', torch.get_num_threads())"}
     widget = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
               "source": "import ipywidgets as W\nW.IntSlider(value=7, description='seven')"}
     math = {"cell_type": "markdown", "metadata": {}, "source": "Inline $a^2 + b^2 = c^2$, and\n\n$$\\int_0^1 x\\,dx$$"}
@@ -57,6 +58,8 @@ def _tiny_book(folder: Path) -> Path:
 
 def _run_build(budget: str, book: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, BIN=str(Path(sys.executable).parent))
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "JOBS"):  # as a reader's shell has them (conftest sets 1)
+        env.pop(name, None)
     return subprocess.run(["bash", str(ROOT / "book" / "build.sh"), budget, str(book)], env=env,
                           capture_output=True, text=True, timeout=600)
 
@@ -79,6 +82,7 @@ def test_smoke_then_default_builds_each_budgets_own_pages(tmp_path):
     for html, budget, other in ((smoke, "smoke", "default"), (default, "default", "smoke")):
         page = (html / "nb.html").read_text()
         assert f"executed at {budget}" in page and f"executed at {other}" not in page
+        assert f"threads {max(1, len(os.sched_getaffinity(0)) // 2)}" in page  # its share of the cores (JOBS=2)
         assert f"at the <b>{budget}</b> budget" in page  # the footer
         assert f"Built at the {budget} budget" in (html / "intro.html").read_text()
     page = (default / "nb.html").read_text()

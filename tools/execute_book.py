@@ -13,6 +13,9 @@ Order: notebooks of one chapter folder run in table-of-contents order (a chapter
 earlier pages trained, through ``gm.runtime.cache_dir()``), and a notebook named ``*experiments*`` waits for
 every notebook listed before it (the yardsticks reuse models from earlier parts).
 
+Threads: each notebook gets its share of the cores (``OMP_NUM_THREADS`` = cores // jobs, unless it is set
+already); two notebooks that each use every core run several times slower than with one thread each.
+
 Usage: python tools/execute_book.py BOOK --cache DIR --config FILE [--jobs N]
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import copy
+import os
 import re
 import shutil
 import sys
@@ -54,6 +58,13 @@ def prerequisites(notebooks: list[Path]) -> dict[Path, set[Path]]:
         earlier = notebooks[:i]
         before[nb] = set(earlier) if "experiments" in nb.stem else {p for p in earlier if p.parent == nb.parent}
     return before
+
+
+def share_cores(jobs: int) -> None:
+    """Give each of ``jobs`` notebooks its share of this machine's cores (kernels inherit the variables)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, str(max(1, cores // jobs)))
 
 
 def _execute(path: str, timeout: int) -> tuple[str, str | None, float, str | None]:
@@ -103,12 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     cache = get_cache(str(args.cache))
     cached_config(book, config, args.cache, args.config)
 
+    share_cores(args.jobs)
     notebooks = toc_notebooks(book)
     waits = prerequisites(notebooks)
     pending, running, finished = list(notebooks), {}, set()
     failed: list[str] = []
     start = time.perf_counter()
-    print(f"execute_book: {len(notebooks)} notebooks, {args.jobs} at a time", flush=True)
+    print(f"execute_book: {len(notebooks)} notebooks, {args.jobs} at a time, "
+          f"{os.environ['OMP_NUM_THREADS']} thread(s) each", flush=True)
     with cf.ProcessPoolExecutor(max_workers=args.jobs) as pool:
         while pending or running:
             for nb in [p for p in pending if waits[p] <= finished][: args.jobs - len(running)]:
