@@ -21,9 +21,15 @@ install: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
 # Unit tests and every notebook (nbval, smoke budget), then the book in smoke budget, warnings as errors.
+# Both read one fresh model cache and one empty data folder, made here and removed after: the reader's own
+# ~/.cache/genmodels and ~/genmodels-data never change what make test sees, and the book loads the models
+# that nbval has just trained instead of training them a second time.
 test: install
-	$(BIN)/python -m pytest tests chapters --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider -m "not autograde"
-	$(MAKE) book-smoke
+	@tmp=$$(mktemp -d) && mkdir "$$tmp/cache" "$$tmp/data" && \
+	GENMODELS_TEST_CACHE="$$tmp/cache" GENMODELS_TEST_DATA="$$tmp/data" $(BIN)/python -m pytest tests chapters \
+	  --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider -m "not autograde" && \
+	GENMODELS_CACHE="$$tmp/cache" GENMODELS_DATA="$$tmp/data" $(MAKE) book-smoke; \
+	status=$$?; rm -rf "$$tmp"; exit $$status
 	$(MAKE) check-pages PAGES="_build/smoke/_build/html $(CHECKED_PAGES)"
 
 unit: install
