@@ -40,7 +40,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "ebm-cd": {
         "smoke": {"size": 16, "iterations": 20, "layers": ((8, 5, 2), (8, 3, 1))},
         "default": {"size": 32, "iterations": 1200, "layers": ((32, 5, 2), (32, 3, 1), (16, 3, 1))},
-        "full": {"size": 64, "iterations": 1200, "layers": ((100, 7, 2), (64, 5, 1), (30, 3, 1))},
+        # the paper's experiment 3 uses experiment 1's net (the texture one), all layers learned together
+        "full": {"size": 64, "iterations": 1200, "layers": ((100, 15, 3), (64, 5, 1), (30, 3, 1))},
     },
     # Part 4: unpaired crops per domain and their side, epochs, batch, U-Net and D widths, learning rate (the
     # paper's 1e-4 at full scale, 5e-4 for the short CPU runs), held-out test photographs and their side (NIQE
@@ -54,6 +55,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"crops": 1000, "size": 256, "epochs": 100, "batch_size": 16, "width": 32, "d_width": 64, "lr": 1e-4,
                  "test_photos": ("astronaut", "rocket", "china"), "test_size": 384},
     },
+    # Part 6: the pixel-space U-Net denoisers on MNIST (pixels in [-1, 1]): DDPM (02_denoising_diffusion, T steps)
+    # and flow matching (03_flow_matching, class-conditional); 04_experiments reuses both from the cache
+    "diffusion-mnist": {"smoke": {"n_train": 256, "epochs": 1, "width": 8, "T": 20},
+                        "default": {"n_train": 5000, "epochs": 30, "width": 16, "T": 400},
+                        "full": {"n_train": 60000, "epochs": 200, "width": 64, "T": 1000}},
     # Part 5: the nonnegative autoencoder of 05_nonnegative_decomposition/03_nonnegative_autoencoders
     "nae": {"smoke": {"seconds": 4.0, "n_iter": 40}, "default": {"seconds": 15.0, "n_iter": 600},
             "full": {"seconds": 60.0, "n_iter": 10_000}},
