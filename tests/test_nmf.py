@@ -159,6 +159,23 @@ def test_multiplicative_nae_decreases_error_and_keeps_zeros():
         nae.nae_multiplicative(V, -W_E, W_D, H_C, n_iter=1)
 
 
+
+def test_multiplicative_nae_is_scale_free_and_sgd_is_not():
+    """Chapter 3: "additive methods depend on the scale of the data, multiplicative ones do not". With V → cV
+    and the same start, the multiplicative NAE takes exactly the same weights (ε = 0) and its error scales by c;
+    SGD at one learning rate takes other weights."""
+    V, W_E, W_D, W_C, H_C = nae_problem(seed=4)
+    c = 1000.0
+    a = nae.nae_multiplicative(V, W_E.clone(), W_D.clone(), H_C, n_iter=20, eps=0.0)
+    b = nae.nae_multiplicative(c * V, W_E.clone(), W_D.clone(), H_C, n_iter=20, eps=0.0)
+    torch.testing.assert_close(b.first, a.first, rtol=1e-9, atol=0)  # the encoder W_E
+    torch.testing.assert_close(b.second, a.second, rtol=1e-9, atol=0)  # the decoder W_D
+    np.testing.assert_allclose(b.errors, c * a.errors, rtol=1e-9)
+    assert not torch.equal(a.first, W_E)  # the weights did move
+    sgd = [nae.train_nae(s * V.float(), W_E.float(), W_D.float(), W_C.float(), H_C.float(), "sgd", n_iter=5,
+                         lr=2e-4, device="cpu", progress=False)[0].W_D.detach() for s in (1.0, 2.0)]
+    assert float((sgd[1] - sgd[0]).norm() / sgd[0].norm()) > 0.01
+
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
 def test_projected_nae_training_through_fit(optimizer):
     V, W_E, W_D, W_C, H_C = nae_problem(seed=2)
