@@ -33,6 +33,7 @@ def test_sizes_follow_the_budget(monkeypatch):
     monkeypatch.setenv("GENMODELS_BUDGET", "full")
     assert gm.recipes.sizes("vae", "epochs", "n_train") == (50, None)
     assert gm.recipes.sizes("lowlight", "size") == 256
+    assert gm.recipes.sizes("diffusion-mnist", "n_train", "T") == (60000, 1000)  # Part 6's pixel models
     monkeypatch.setenv("GENMODELS_BUDGET", "smoke")
     assert gm.recipes.sizes("vae")["n_train"] == 1000
     with pytest.raises(KeyError, match="no recipe 'nope'"):
