@@ -105,7 +105,8 @@ def test_bootstrap_interval_matches_scipys_percentile_bootstrap():
     ref = scipy.stats.bootstrap((x.numpy(),), np.mean, n_resamples=4000, method="percentile",
                                 random_state=np.random.default_rng(26)).confidence_interval
     width = ref.high - ref.low
-    assert abs(ours[0] - ref.low) < 0.1 * width and abs(ours[1] - ref.high) < 0.1 * width
+    # within 0.04 of the width (ours is 0.013 off; a 90 % interval in its place would be 0.084 off)
+    assert abs(ours[0] - ref.low) < 0.04 * width and abs(ours[1] - ref.high) < 0.04 * width
     assert width == pytest.approx(2 * 1.96 * float(x.std()) / 20, rel=0.1)  # ≈ ±1.96 s/√n
     with pytest.raises(ValueError, match="0 < level < 1"):
         gm.metrics.bootstrap_interval(lambda idx: 0.0, 10, level=1.5)
