@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,12 +123,23 @@ def test_a_notebook_that_fails_fails_the_build_with_its_traceback(tmp_path):
     assert "execute_book: nb.ipynb FAILED" in log and "RuntimeError: a deliberate failure" in log
 
 
-def test_execute_book_keeps_each_chapter_in_order_and_runs_experiments_last():
+def test_execute_book_keeps_each_chapter_in_order_and_waits_for_the_folders_a_notebook_reuses(tmp_path):
     import execute_book
 
     notebooks = execute_book.toc_notebooks(ROOT)
     assert notebooks[0].name == "01_autoencoders.ipynb" and len(notebooks) >= 30
-    waits = execute_book.prerequisites(notebooks)
+    waits = execute_book.prerequisites(notebooks, ROOT)
+    yardstick = ROOT / "chapters" / "06_diffusion" / "04_experiments.ipynb"
+    reused = {ROOT / "chapters" / "01_vae_gan", ROOT / "chapters" / "02_sliced_autoencoders", yardstick.parent}
     for i, nb in enumerate(notebooks):
-        same_folder = {p for p in notebooks[:i] if p.parent == nb.parent}
-        assert waits[nb] == (set(notebooks[:i]) if "experiments" in nb.stem else same_folder), nb
+        folders = reused if nb == yardstick else {nb.parent}
+        assert waits[nb] == {p for p in notebooks[:i] if p.parent in folders}, nb
+    # Part 5's experiments reuse only Part 5's models: they do not wait for Part 4
+    part5 = ROOT / "chapters" / "05_nonnegative_decomposition" / "04_experiments.ipynb"
+    assert not any("04_lowlight" in str(p) for p in waits[part5])
+    # a folder that is not in the book is refused, with its name
+    bad = tmp_path / "nb.ipynb"
+    nb = nbformat.v4.new_notebook(metadata={"genmodels": {"after": ["chapters/99_missing"]}})
+    nbformat.write(nb, bad)
+    with pytest.raises(ValueError, match="99_missing"):
+        execute_book.prerequisites([bad], ROOT)

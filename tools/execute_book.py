@@ -10,8 +10,9 @@ build, with its traceback, exactly as before. The cache is emptied first: every 
 notebook, as ``execute_notebooks: force`` did (a change in ``src/`` is never served stale).
 
 Order: notebooks of one chapter folder run in table-of-contents order (a chapter reuses the models its
-earlier pages trained, through ``gm.runtime.cache_dir()``), and a notebook named ``*experiments*`` waits for
-every notebook listed before it (the yardsticks reuse models from earlier parts).
+earlier pages trained, through ``gm.runtime.cache_dir()``). A notebook that reuses models of other folders
+says so in its metadata, ``"genmodels": {"after": ["chapters/01_vae_gan", ...]}`` (paths from the book's root),
+and waits for the earlier notebooks of those folders too (Part 6's yardstick loads Parts 1 and 2's models).
 
 Threads: each notebook gets its share of the cores (``OMP_NUM_THREADS`` = cores // jobs, unless it is set
 already); two notebooks that each use every core run several times slower than with one thread each.
@@ -51,12 +52,18 @@ def toc_notebooks(book: Path) -> list[Path]:
     return [book / f"{f}.ipynb" for f in files if (book / f"{f}.ipynb").is_file()]
 
 
-def prerequisites(notebooks: list[Path]) -> dict[Path, set[Path]]:
-    """What each notebook waits for: the earlier notebooks of its folder; all earlier ones for experiments."""
+def prerequisites(notebooks: list[Path], book: Path) -> dict[Path, set[Path]]:
+    """What each notebook waits for: the earlier notebooks of its folder and of the folders its metadata's
+    ``genmodels.after`` lists (a folder that is no chapter folder of the book is an error)."""
+    folders = {nb.parent for nb in notebooks}
     before: dict[Path, set[Path]] = {}
     for i, nb in enumerate(notebooks):
-        earlier = notebooks[:i]
-        before[nb] = set(earlier) if "experiments" in nb.stem else {p for p in earlier if p.parent == nb.parent}
+        after = nbformat.read(nb, as_version=4).metadata.get("genmodels", {}).get("after", [])
+        wanted = {nb.parent} | {(book / folder).resolve() for folder in after}
+        unknown = sorted(str(f) for f in wanted - folders)
+        if unknown:
+            raise ValueError(f"{nb}: genmodels.after names {unknown}, which hold no notebook of the book")
+        before[nb] = {p for p in notebooks[:i] if p.parent in wanted}
     return before
 
 
@@ -116,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
     share_cores(args.jobs)
     notebooks = toc_notebooks(book)
-    waits = prerequisites(notebooks)
+    waits = prerequisites(notebooks, book)
     pending, running, finished = list(notebooks), {}, set()
     failed: list[str] = []
     start = time.perf_counter()
