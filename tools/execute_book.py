@@ -2,7 +2,7 @@
 
 Jupyter Book executes notebooks one after another; on 2 cores that leaves one idle for the whole build.
 This script runs them ``--jobs`` at a time, each in its own folder as the build would (nbclient, the
-book's cell timeout, errors not allowed), stores every notebook that ran without error in a fresh
+book's cell timeout, errors not allowed; see :func:`_polled` for one nbclient hang it avoids), stores every notebook that ran without error in a fresh
 jupyter-cache at ``--cache``, and writes ``--config``: the book's ``_config.yml`` with
 ``execute_notebooks: cache`` and that cache. ``jupyter-book build --config`` then takes the stored outputs
 (glue, figures, widgets) and executes only what is missing, so a notebook that failed here fails in the
@@ -74,18 +74,55 @@ def share_cores(jobs: int) -> None:
         os.environ.setdefault(name, str(max(1, cores // jobs)))
 
 
+def _polled(get_msg, every: float = 1.0):
+    """``get_msg`` of a kernel client's shell channel, waiting in slices of ``every`` seconds up to its timeout.
+
+    nbclient mirrors ipywidgets' Output widgets by sending comm messages on the shell channel while it waits
+    for the cell's reply on that channel; now and then the reply's wake-up is lost and one long wait would last
+    until the cell timeout with the kernel idle (jupyter/nbclient#312; it hung the smoke book on Part 2 ch.03
+    once). A fresh poll every second sees a reply that is already there. The mirroring itself stays: the pages
+    show what each explorer drew.
+    """
+    import time as clock
+    from queue import Empty
+
+    async def get(timeout: float | None = None):
+        deadline = None if timeout is None else clock.monotonic() + timeout
+        while True:
+            step = every if deadline is None else max(0.0, min(every, deadline - clock.monotonic()))
+            try:
+                return await get_msg(timeout=step)
+            except Empty:
+                if deadline is not None and clock.monotonic() >= deadline:
+                    raise
+
+    return get
+
+
 def _execute(path: str, timeout: int) -> tuple[str, str | None, float, str | None]:
     """Run one notebook in its folder; (path, executed notebook as JSON or None, seconds, error or None)."""
-    from jupyter_cache.executors.utils import single_nb_execution
+    from nbclient import NotebookClient
+
+    class Client(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            kc.shell_channel.get_msg = _polled(kc.shell_channel.get_msg)
+            return kc
 
     nb = nbformat.read(path, as_version=4)
-    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False,
-                                 meta_override=True)
-    if result.err is not None:
-        text = re.sub(r"\x1b\[[0-9;]*m", "", result.exc_string or repr(result.err))   # no terminal colours
+    own = nb.metadata.get("execution", {})  # a notebook's own execution settings win, as in the build
+    # record_timing off: timings in the cells' metadata would change the hash the build looks the notebook up by
+    client = Client(nb, timeout=own.get("timeout", timeout), allow_errors=own.get("allow_errors", False),
+                    kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"), record_timing=False,
+                    resources={"metadata": {"path": str(Path(path).parent)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except Exception as err:  # a cell that raised (CellExecutionError), a cell timeout, a dead kernel
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))   # no terminal colours
         last = text.strip().splitlines()
-        return path, None, result.time, last[-1] if last else type(result.err).__name__
-    return path, nbformat.writes(result.nb), result.time, None
+        return path, None, time.perf_counter() - start, last[-1] if last else type(err).__name__
+    return path, nbformat.writes(nb), time.perf_counter() - start, None
 
 
 def cached_config(book: Path, config: dict, cache: Path, out: Path) -> None:
