@@ -53,6 +53,10 @@ def test_images_checks_range_and_shape():
             gm.data.Images(x, None, "test")
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         gm.data.Images(torch.zeros(2, 4, 4), None, "test")
+    x = torch.rand(2, 1, 4, 4)
+    x[1, 0, 2, 3] = float("nan")  # NaN compares false with both bounds: it must still be refused, by name
+    with pytest.raises(gm.data.base.NonFiniteValuesError, match="NaN"):
+        gm.data.Images(x, None, "test")
 
 
 def test_families_are_the_data_modules_on_disk():

@@ -17,6 +17,7 @@ MUTATIONS = [
              "M20: CelebA crop at the top-left corner, not the centre", TF),
     # ours
     Mutation(_B, "    if lo < 0.0 or hi > 1.0:", "    if lo < 0.0 or hi > 1.5:", "check_images lets values up to 1.5 through", T),
+    Mutation(_B, "    if lo != lo or hi != hi:", "    if False:", "check_images lets NaN through", T),
     Mutation(_B, "    top, left = (h - side) // 2, (w - side) // 2", "    top, left = 0, 0",
              "resize_square (textures, LFW) crops at the top-left corner, not the centre", TX),
 ]

@@ -72,6 +72,8 @@ def check_images(x: Tensor, what: str = "images") -> Tensor:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{what}: expected a float tensor of shape (N, C, H, W); got {shape}")
     lo, hi = float(x.detach().min()), float(x.detach().max())
+    if lo != lo or hi != hi:  # NaN: min and max propagate it, and it compares false with either bound
+        raise NonFiniteValuesError(f"{what}: expected values in [0, 1]; got NaN (a non-finite input or model output)")
     if lo < 0.0 or hi > 1.0:
         raise ValueError(f"{what}: expected values in [0, 1]; got range [{lo:.3g}, {hi:.3g}]")
     return x
