@@ -83,17 +83,16 @@ def _polled(get_msg, every: float = 1.0):
     once). A fresh poll every second sees a reply that is already there. The mirroring itself stays: the pages
     show what each explorer drew.
     """
-    import time as clock
     from queue import Empty
 
     async def get(timeout: float | None = None):
-        deadline = None if timeout is None else clock.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            step = every if deadline is None else max(0.0, min(every, deadline - clock.monotonic()))
+            step = every if deadline is None else max(0.0, min(every, deadline - time.monotonic()))
             try:
                 return await get_msg(timeout=step)
             except Empty:
-                if deadline is not None and clock.monotonic() >= deadline:
+                if deadline is not None and time.monotonic() >= deadline:
                     raise
 
     return get
@@ -113,7 +112,7 @@ def _execute(path: str, timeout: int) -> tuple[str, str | None, float, str | Non
     own = nb.metadata.get("execution", {})  # a notebook's own execution settings win, as in the build
     # record_timing off: timings in the cells' metadata would change the hash the build looks the notebook up by
     client = Client(nb, timeout=own.get("timeout", timeout), allow_errors=own.get("allow_errors", False),
-                    kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"), record_timing=False,
+                    record_timing=False,  # the kernel: the notebook's kernelspec, nbclient's default
                     resources={"metadata": {"path": str(Path(path).parent)}})
     start = time.perf_counter()
     try:
