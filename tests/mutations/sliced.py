@@ -55,4 +55,8 @@ MUTATIONS = [
     Mutation(_M, "        cov = x.T @ x / n\n", "        cov = x.T @ x / (n - 1)\n",
              "standardised Mardia with the unbiased covariance (Mardia uses the biased one)", _TM),
     Mutation(_M, "        x = x - x.mean(0)\n", "", "standardised Mardia without centring", _TM),
+    Mutation("src/genmodels/sliced/distances.py", "    return (1.0 + 4.0 * s / (2.0 * dim - 3.0)).rsqrt()",
+             "    return (1.0 + 2.0 * s / (2.0 * dim - 3.0)).rsqrt()", "Kummer approximation with 2s for 4s", _T),
+    Mutation("src/genmodels/sliced/distances.py", "+ n * n / math.sqrt(1.0 + gamma)", "+ n * n / math.sqrt(1.0 + 2.0 * gamma)",
+             "CWAE closed form: the prior's self-term smoothed twice", _T),
 ]

@@ -11,6 +11,7 @@ The 1-D distances (each takes ``y`` of shape (k, n) and returns shape (k,)):
 * :func:`sw_1d`   squared 2-Wasserstein distance between two samples (SWAE, needs a prior sample);
 * :func:`scfw_1d` squared 2-Wasserstein distance to N(0, 1) in closed form (SCFWAE);
 * :func:`cw_1d`   squared L2 distance of the Gaussian-smoothed densities, Silverman's γ (SCWAE);
+  :func:`cw_closed_form` its average over every direction in closed form (CWAE), with :func:`kummer_phi`;
 * :func:`cvm_1d`  Cramér–von Mises ω², the W2² of the PIT sample Φ(y) to U(0, 1) (SCvMAE);
 * :func:`ks_1d`   the classical two-sided Kolmogorov–Smirnov statistic D_n (SKSAE); the paper's formula, which
   looks only at the top of each jump of the empirical CDF, is :func:`ks_1d_jump_tops`.
@@ -29,11 +30,12 @@ Notebooks: chapters/02_sliced_autoencoders/01_wasserstein_autoencoders.ipynb (th
 from __future__ import annotations
 
 from .autoencoder import REC_REDUCTIONS, SlicedAutoencoder, SlicedConfig
-from .distances import (METHODS, cvm_1d, cw_1d, expected_at_prior, ks_1d, ks_1d_jump_tops, normality_index,
-                        quantile_cell_integrals, random_directions, scfw_1d, silverman_gamma, sw_1d)
+from .distances import (METHODS, cvm_1d, cw_1d, cw_closed_form, expected_at_prior, ks_1d, ks_1d_jump_tops,
+                        kummer_phi, normality_index, quantile_cell_integrals, random_directions, scfw_1d,
+                        silverman_gamma, sw_1d)
 
 __all__ = [
-    "METHODS", "REC_REDUCTIONS", "SlicedAutoencoder", "SlicedConfig", "cvm_1d", "cw_1d", "expected_at_prior", "ks_1d",
-    "ks_1d_jump_tops", "normality_index", "quantile_cell_integrals", "random_directions", "scfw_1d",
+    "METHODS", "REC_REDUCTIONS", "SlicedAutoencoder", "SlicedConfig", "cvm_1d", "cw_1d", "cw_closed_form",
+    "expected_at_prior", "ks_1d", "ks_1d_jump_tops", "kummer_phi", "normality_index", "quantile_cell_integrals", "random_directions", "scfw_1d",
     "silverman_gamma", "sw_1d",
 ]

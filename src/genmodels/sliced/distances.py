@@ -143,6 +143,45 @@ def cw_1d(y: Tensor, gamma: float | None = None) -> Tensor:
     return pairs + prior - 2.0 * cross
 
 
+def kummer_phi(s: Tensor, dim: int) -> Tensor:
+    r"""Tabor et al.'s approximation :math:`(1 + 4s/(2D-3))^{-1/2}` of :math:`\varphi_D(s) = {}_1F_1(\tfrac12;
+    \tfrac D2; -s) = \mathbb E\, e^{-s (v^\top u)^2}` (v uniform on the sphere, u a unit vector), for s ≥ 0.
+
+    Within 1.1% of the exact function for D ≥ 20 and 3.1% for D ≥ 8; D ≥ 2. s: any shape; returns its shape.
+    Notebook: chapters/02_sliced_autoencoders/01_wasserstein_autoencoders.ipynb
+    """
+    if dim < 2:
+        raise ValueError(f"kummer_phi: the approximation needs D ≥ 2; got {dim}")
+    return (1.0 + 4.0 * s / (2.0 * dim - 3.0)).rsqrt()
+
+
+def cw_closed_form(z: Tensor, gamma: float | None = None) -> Tensor:
+    r"""CWAE's squared Cramér–Wold distance of codes z (n, D) to N(0, I): :func:`cw_1d` averaged over *every*
+    direction v on the sphere, in closed form (Tabor et al. 2018), a scalar tensor:
+
+    .. math:: \frac{1}{2n^2\sqrt\pi}\Big[\tfrac{1}{\sqrt\gamma}\sum_{i,j}\varphi_D\big(\tfrac{\|z_i-z_j\|^2}{4\gamma}\big)
+              + \tfrac{n^2}{\sqrt{1+\gamma}} - \tfrac{2n}{\sqrt{\gamma+1/2}}\sum_i
+              \varphi_D\big(\tfrac{\|z_i\|^2}{2+4\gamma}\big)\Big],
+
+    with :func:`kummer_phi` for φ_D and Silverman's γ for n by default. No directions are sampled; O(n² D) time.
+    φ_D's ≈1% error (D ≥ 20) grows in the difference of the three terms: 3.6% on codes N(0.4, 0.49·I), D = 20
+    (``tests/test_sliced.py`` checks it against the exact function and against an average over directions).
+    Notebook: chapters/02_sliced_autoencoders/01_wasserstein_autoencoders.ipynb
+    """
+    if not isinstance(z, Tensor) or z.ndim != 2 or not z.is_floating_point() or z.shape[0] < 2:
+        got = tuple(z.shape) if isinstance(z, Tensor) else type(z).__name__
+        raise ValueError(f"cw_closed_form: expected float codes of shape (n ≥ 2, D); got {got}")
+    n, dim = z.shape
+    gamma = silverman_gamma(n) if gamma is None else float(gamma)
+    if not gamma > 0:
+        raise ValueError(f"cw_closed_form: gamma must be a positive variance; got {gamma}")
+    sq = z.square().sum(1)
+    pair = (sq[:, None] + sq[None, :] - 2.0 * z @ z.T).clamp_min(0.0)   # ‖z_i − z_j‖², round-off below 0 removed
+    total = (kummer_phi(pair / (4.0 * gamma), dim).sum() / math.sqrt(gamma) + n * n / math.sqrt(1.0 + gamma)
+             - 2.0 * n / math.sqrt(gamma + 0.5) * kummer_phi(sq / (2.0 + 4.0 * gamma), dim).sum())
+    return total / (2.0 * n * n * math.sqrt(math.pi))
+
+
 def cvm_1d(y: Tensor) -> Tensor:
     r"""Cramér–von Mises ω² of each row of ``y`` (k, n) against N(0, 1). Returns (k,).
 
