@@ -22,8 +22,9 @@ def test_info_lists_budget_device_and_every_data_source(capsys):
 
 
 def test_every_part_has_a_recipe_whose_sizes_cover_every_budget():
-    parts = {"autoencoder": 0, "vae": 1, "gan": 1, "sliced": 2, "ebm-texture": 3, "lowlight": 4}
-    assert set(gm.cli.METHODS) == set(parts) and set(parts.values()) == {0, 1, 2, 3, 4}
+    parts = {"autoencoder": 0, "vae": 1, "gan": 1, "sliced": 2, "ebm-texture": 3, "lowlight": 4, "diffusion": 6}
+    # Part 5's NMF solvers train in seconds inside their notebooks
+    assert set(gm.cli.METHODS) == set(parts) and set(parts.values()) == {0, 1, 2, 3, 4, 6}
     for name, by_budget in gm.recipes.SIZES.items():
         assert set(by_budget) == set(gm.runtime.BUDGETS), name
         assert len({frozenset(s) for s in by_budget.values()}) == 1, f"{name}: budgets give different keys"
@@ -36,9 +37,9 @@ def test_sizes_follow_the_budget(monkeypatch):
     assert gm.recipes.sizes("diffusion-mnist", "n_train", "T") == (60000, 1000)  # Part 6's pixel models
     monkeypatch.setenv("GENMODELS_BUDGET", "smoke")
     assert gm.recipes.sizes("vae")["n_train"] == 1000
-    with pytest.raises(KeyError, match="no recipe 'nope'"):
+    with pytest.raises(ValueError, match="no recipe 'nope'"):
         gm.recipes.sizes("nope")
-    with pytest.raises(KeyError, match="has no sizes"):
+    with pytest.raises(ValueError, match="has no sizes"):
         gm.recipes.sizes("vae", "width")
 
 
@@ -83,3 +84,24 @@ def test_bad_arguments_and_environment_are_one_line_and_status_2(tmp_path, args,
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_part6_pixel_models_are_built_once_and_shared_through_the_cache(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("GENMODELS_CACHE", str(tmp_path))
+    monkeypatch.setenv("GENMODELS_BUDGET", "smoke")
+    s = gm.recipes.sizes("diffusion-mnist")
+    torch.manual_seed(1)
+    ddpm, h = gm.recipes.pixel_denoiser("eps")
+    c = ddpm.config
+    assert h.trained_now and (c.objective, c.T, c.width, c.n_classes) == ("eps", s["T"], s["width"], 0)
+    assert c.beta_end == min(0.02 * 1000 / s["T"], 0.5)
+    torch.manual_seed(2)                     # what a notebook drew before must not change the weights or the entry
+    again, h2 = gm.recipes.pixel_denoiser("eps")
+    assert not h2.trained_now and all(torch.equal(a, b) for a, b in zip(ddpm.state_dict().values(),
+                                                                        again.state_dict().values()))
+    flow, _ = gm.recipes.pixel_denoiser("flow")
+    assert (flow.config.objective, flow.config.n_classes, flow.config.p_uncond) == ("flow", 10, 0.1)
+    with pytest.raises(ValueError, match="known: eps, flow"):
+        gm.recipes.pixel_denoiser("score")

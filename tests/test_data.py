@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -187,3 +188,27 @@ def test_tests_never_see_the_readers_data_folder():
 
     folder = Path(os.environ["GENMODELS_DATA"])
     assert folder != Path.home() / "genmodels-data" and folder.is_dir()
+
+
+def test_resize_short_side_keeps_aspect_and_agrees_with_the_one_resample():
+    from genmodels.data.base import _resample, resize_short_side
+    x = torch.rand(3, 40, 60, generator=torch.Generator().manual_seed(0))
+    y = resize_short_side(x, 20)
+    assert y.shape == (3, 20, 30)
+    assert resize_short_side(x[:, :, :59], 20).shape == (3, 20, 30)     # 59 · 20/40 = 29.5 is rounded (to even)…
+    assert resize_short_side(torch.rand(3, 40, 63), 20).shape == (3, 20, 32)   # …and 31.5 up: not truncated
+    ref = torch.nn.functional.interpolate(x[None], size=(20, 30), mode="bilinear", antialias=True,
+                                          align_corners=False)[0]
+    torch.testing.assert_close(y, ref.clamp(0, 1))
+    torch.testing.assert_close(resize_short_side(x[None], 20)[0], y)   # batched and single agree
+    assert torch.equal(_resample(x[None], 40, 60)[0], x) and torch.equal(resize_short_side(x, 40), x)  # no-op size
+    # a 2x box-average (area) would differ: the helper is bilinear with antialiasing, one filter package-wide
+    area = torch.nn.functional.interpolate(x[None], size=(20, 30), mode="area")[0]
+    assert (y - area).abs().max() > 1e-3
+
+
+def test_texture_gray_uses_the_packages_bt601_luma():
+    from genmodels.data.textures import _to_tensor
+    rgb = np.zeros((2, 2, 3), np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 255, 0, 0                 # pure red: luma 0.299
+    torch.testing.assert_close(_to_tensor(rgb, 1), torch.full((1, 1, 2, 2), gm.metrics.LUMA[0]))

@@ -107,6 +107,12 @@ def test_prototype_keeps_float64():
     assert model(x).dtype == torch.float64 and model.basis(x).dtype == torch.float64
 
 
+def test_prototype_refuses_images_on_another_device_with_a_message():
+    model = ebm.Prototype(torch.randn(3, 2), torch.zeros(3))
+    with pytest.raises(ValueError, match=r"images are on meta but the filters on cpu.*prototype.to"):
+        model(torch.randn(4, 2, device="meta"))
+
+
 @pytest.mark.parametrize("sigma", [1.0, 0.6])
 def test_grid_log_z_matches_the_closed_form_of_a_linear_tilt(sigma):
     # f(I) = ⟨I, μ⟩/σ²: Z = E_q[exp f] = exp(‖μ‖²/(2σ²)) and p = N(μ, σ²·1).

@@ -21,10 +21,10 @@ def test_code_scale_matches_numpy_moments_and_inverts():
     scale = dm.CodeScale.of(z)
     np.testing.assert_allclose(scale.mean.numpy(), z.numpy().mean(0), rtol=1e-12)
     np.testing.assert_allclose(scale.std.numpy(), z.numpy().std(0, ddof=1), rtol=1e-12)
-    u = scale.encode(z)
+    u = scale.standardise(z)
     np.testing.assert_allclose(u.numpy().mean(0), 0.0, atol=1e-12)
     np.testing.assert_allclose(u.numpy().std(0, ddof=1), 1.0, rtol=1e-12)
-    torch.testing.assert_close(scale.decode(u), z)
+    torch.testing.assert_close(scale.unstandardise(u), z)
 
 
 def test_code_scale_refuses_bad_codes():
@@ -35,7 +35,7 @@ def test_code_scale_refuses_bad_codes():
     with pytest.raises(ValueError, match="at least 2"):
         dm.CodeScale.of(torch.randn(1, 3))
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
-        dm.CodeScale.of(torch.randn(10, 2)).encode(torch.randn(4, 3))
+        dm.CodeScale.of(torch.randn(10, 2)).standardise(torch.randn(4, 3))
 
 
 class ExactStandardField(nn.Module):
@@ -55,7 +55,7 @@ def test_latent_sample_pushes_the_exact_field_through_scale_and_decoder_to_the_c
     z, mean, std = gaussian_codes()
     scale = dm.CodeScale.of(z)
     model = dm.Denoiser(dm.DenoiserConfig(shape=(2,), objective="flow", width=16))
-    model.net = ExactStandardField()                     # what a perfectly trained denoiser on scale.encode(z) is
+    model.net = ExactStandardField()                     # what a perfectly trained denoiser on scale.standardise(z) is
     A, b = torch.tensor([[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]], dtype=torch.float64), torch.tensor([0.5, 1.0, -2.0],
                                                                                                        dtype=torch.float64)
     decode = lambda codes: codes.double() @ A.T + b  # noqa: E731  a linear "decoder" (3-D outputs)

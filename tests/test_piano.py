@@ -4,6 +4,7 @@ import pytest
 import torch
 from scipy.io import wavfile
 
+import genmodels as gm
 from genmodels.data import DataFolderError, piano
 
 
@@ -63,6 +64,16 @@ def test_bad_audio_and_notes_raise():
         piano.check_notes(torch.tensor([[1.0, 0.5, 60.0]]))
     with pytest.raises(ValueError, match="MIDI pitches"):
         piano.check_notes(torch.tensor([[0.0, 0.5, 60.5]]))
+    # a NaN time compares false with every bound: it must be refused as non-finite, by the package's one type
+    with pytest.raises(gm.data.NonFiniteValuesError, match="NaN"):
+        piano.check_notes(torch.tensor([[float("nan"), 0.5, 60.0]]))
+    with pytest.raises(gm.data.NonFiniteValuesError, match="NaN"):
+        piano.check_audio(torch.tensor([0.0, float("nan")]))
+    from genmodels.data._audio import to_mono_float
+    with pytest.raises(gm.data.NonFiniteValuesError, match="NaN"):
+        to_mono_float(np.array([0.0, np.inf]), 22050, 22050, "a.wav")
+    with pytest.raises(ValueError, match="empty"):
+        to_mono_float(np.zeros(0), 22050, 22050, "a.wav")
 
 
 def test_load_recording_reads_wav_and_csv_in_smd_layout(tmp_path):

@@ -21,7 +21,7 @@ def test_budget_rejects_unknown_and_names_allowed(monkeypatch):
 def test_by_budget_picks_and_requires_all(monkeypatch):
     monkeypatch.setenv("GENMODELS_BUDGET", "smoke")
     assert gm.runtime.by_budget({"smoke": 1, "default": 2, "full": 3}) == 1
-    with pytest.raises(KeyError, match="full"):
+    with pytest.raises(ValueError, match="full"):
         gm.runtime.by_budget({"smoke": 1, "default": 2})
 
 

@@ -29,12 +29,20 @@ CHECKPOINT_FORMAT = 2
 
 
 class CheckpointMismatchError(ValueError):
-    """A checkpoint was written for another model class, config, training setting or version of the code."""
+    """A checkpoint was written for another model class, config, training setting or version of the code.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
 
 
 
 def config_dict(model: nn.Module) -> dict[str, Any]:
+    """The model's ``config`` dataclass as a JSON-ready dict (``{}`` when it has none); ``TypeError`` for a
+    config that is not a dataclass.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     config = getattr(model, "config", None)
     if config is None:
         return {}
@@ -48,6 +56,10 @@ def data_fingerprint(t: Tensor, samples: int = 4096) -> str:
 
     Changing the values (targets ``3x`` → ``-5x``, another subset, a preprocessing step) changes it, at the
     cost of one pass over the data; e.g. ``"float32[256,3]#1a2b3c4d5e6f"``.
+
+    ``t``: any shape, dtype and device.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     flat = t.detach().reshape(-1)
     acc = torch.float32 if flat.device.type == "mps" else torch.float64
@@ -70,6 +82,8 @@ def callback_key(callback: Callable[..., Any]) -> str:
 
     ``every(4, snapshot)`` gives ``"every(4, <snapshot's key>)"``; a function gives
     ``"module.qualname#<hash of its bytecode>"``, so a changed lambda body is another run.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     own = getattr(callback, "cache_key", None)
     if own is not None:
@@ -106,6 +120,8 @@ def code_fingerprint(model: nn.Module) -> str:
     torch and this training loop are left out; e.g. a VAE's fingerprint covers ``vae.py`` and ``nets.py``.
     A checkpoint stores it, and a cached run whose fingerprint differs is retrained (an explicit checkpoint
     or :func:`load` refuses it), so an edit to ``forward`` never silently reuses old weights.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     by_module: dict[str, list[type]] = {}
     for part in model.modules():
@@ -120,6 +136,11 @@ def code_fingerprint(model: nn.Module) -> str:
 
 
 def describe(model: nn.Module, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What a checkpoint must match: the model's module and class name, its :func:`config_dict` and the
+    fit ``settings``.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     return {
         "model": f"{type(model).__module__}.{type(model).__qualname__}",
         "config": config_dict(model),
@@ -128,6 +149,11 @@ def describe(model: nn.Module, settings: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def mismatch(saved: Mapping[str, Any], wanted: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Every entry where two :func:`describe` dicts differ, one line each (``key: checkpoint has ..., this
+    run has ...``; nested keys joined with dots after ``prefix``).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     diffs = []
     for key in sorted(set(saved) | set(wanted)):
         a, b = saved.get(key, "<absent>"), wanted.get(key, "<absent>")
@@ -139,12 +165,19 @@ def mismatch(saved: Mapping[str, Any], wanted: Mapping[str, Any], prefix: str = 
 
 
 def cache_key(name: str, model: nn.Module, settings: Mapping[str, Any]) -> str:
-    """The file stem under which :func:`fit` caches a run: ``name`` plus a hash of everything that matters."""
+    """The file stem under which :func:`fit` caches a run: ``name`` plus a hash of everything that matters.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     blob = json.dumps({"name": name, **describe(model, settings), "budget": runtime.budget()}, sort_keys=True)
     return f"{name}-{runtime.budget()}-{hashlib.sha1(blob.encode()).hexdigest()[:12]}"
 
 
 def save(path: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` to ``path`` atomically: into a temporary file of this process, then renamed over it.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")  # per process: parallel runs never share it
     torch.save(payload, tmp)
@@ -152,6 +185,11 @@ def save(path: Path, payload: dict[str, Any]) -> None:
 
 
 def read(path: Path) -> dict[str, Any]:
+    """The payload of the checkpoint at ``path``, loaded on the CPU; :class:`CheckpointMismatchError` when the
+    file is unreadable or not of :data:`CHECKPOINT_FORMAT`.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)  # callbacks may record NumPy values
     except Exception as err:  # a truncated or foreign file
@@ -163,6 +201,11 @@ def read(path: Path) -> dict[str, Any]:
 
 
 def check_same(path: Path, saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
+    """Raise :class:`CheckpointMismatchError` listing every :func:`mismatch` unless ``saved`` and ``wanted``
+    agree.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     diffs = mismatch(saved, wanted)
     if diffs:
         raise CheckpointMismatchError(
@@ -172,5 +215,10 @@ def check_same(path: Path, saved: Mapping[str, Any], wanted: Mapping[str, Any]) 
 
 
 def code_message(path: Path, model: nn.Module, saved: str) -> str:
+    """The message for a checkpoint at ``path`` written by other code: its stored fingerprint ``saved``
+    and this code's :func:`code_fingerprint` of ``model``.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     return (f"checkpoint {path} was written by another version of the code of {type(model).__qualname__} "
             f"(code fingerprint {saved}, this code {code_fingerprint(model)})")

@@ -50,6 +50,11 @@ def _check_environment() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``python -m genmodels`` on ``argv`` (default ``sys.argv[1:]``); return the exit status (2 for a bad
+    argument or environment variable).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["assignments"]:  # its own argument parser lives with its code
         from . import assignments

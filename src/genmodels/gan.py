@@ -212,6 +212,7 @@ class GAN(train.Model):
     def validation_step(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
         """``loss_d``, ``d_real``, ``d_fake`` on x (N, C, S, S) and fakes from a local generator (seed 0)."""
         x = batch if isinstance(batch, Tensor) else batch[0]
+        check_images(x, f"{type(self).__name__}.validation_step")
         d_real = self.discriminator(x)
         d_fake = self.discriminator(self.generator(self.noise(x.shape[0], torch.Generator().manual_seed(0))))
         return {"loss_d": minimax_d_loss(d_real, d_fake), "d_real": torch.sigmoid(d_real).mean(),
@@ -365,6 +366,14 @@ class ToyGAN(train.Model):
         c = self.config
         return {"g": torch.optim.Adam(self.generator.parameters(), lr=c.lr, betas=tuple(c.betas)),
                 "d": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr, betas=tuple(c.betas))}
+
+    def check_data(self, data: Tensor | tuple[Tensor, ...]) -> None:
+        """Training points x (N, 2), finite (points have no range); checked once per ``fit``."""
+        x = data if isinstance(data, Tensor) else data[0]
+        if x.ndim != 2 or x.shape[1] != 2 or not x.is_floating_point():
+            raise ValueError(f"ToyGAN: expected float points of shape (N, 2); got {x.dtype} {tuple(x.shape)}")
+        if not torch.isfinite(x).all():
+            raise train.NonFiniteValuesError("ToyGAN: the training points contain NaN or inf")
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """n points G(z), z ~ N(0, I): (n, 2), on the model's device, without gradients."""

@@ -21,7 +21,19 @@ READBACK = 50
 
 
 class NonFiniteLossError(FloatingPointError):
-    """A recorded training quantity became NaN or infinite."""
+    """A recorded training quantity became NaN or infinite.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
+
+
+class NonFiniteValuesError(NonFiniteLossError, ValueError):
+    """A tensor or array given to the package holds NaN or inf. Every validator raises it (data, metrics,
+    schedules, ebm, nmf, piano), so a non-finite value is always a :class:`NonFiniteLossError` (and a
+    ``ValueError``, as before).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
 
 @dataclasses.dataclass
@@ -31,6 +43,11 @@ class History:
     ``history["loss"]`` is the per-step array of ``loss``; ``history.epoch("val_loss")`` the per-epoch
     array of an epoch-level entry (epoch means of step values are stored as ``"mean_<key>"``).
     ``max_steps`` is the step cap the run was cut to (``GENMODELS_MAX_STEPS``), or ``None`` for a whole run.
+
+    ``history[key]`` has shape (steps,) and ``history.epoch(key)`` (epochs,), or (epochs, …) for tensor
+    entries.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
 
     steps: dict[str, list[float]] = dataclasses.field(default_factory=dict)
@@ -58,7 +75,12 @@ class History:
 
 
 class Recorder:
-    """Per-step values kept on the device and copied to the host in blocks (one sync per block)."""
+    """Per-step values kept on the device and copied to the host in blocks (one sync per block).
+
+    Each step's values are scalar tensors (one element) or numbers.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
 
     def __init__(self, history: History, model: nn.Module, path: Path | None):
         self.history, self.model, self.path = history, model, path

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from . import nets, runtime, train
+from .history import NonFiniteValuesError
 
 
 def _as_2d_float64(a: Tensor | np.ndarray, what: str) -> np.ndarray:
@@ -32,7 +33,7 @@ def _as_2d_float64(a: Tensor | np.ndarray, what: str) -> np.ndarray:
     if a.ndim != 2:
         raise ValueError(f"{what}: expected features of shape (N, D); got {a.shape}")
     if not np.isfinite(a).all():
-        raise ValueError(f"{what}: features contain NaN or infinite values")
+        raise NonFiniteValuesError(f"{what}: features contain NaN or infinite values")
     return a.astype(np.float64)
 
 
@@ -105,6 +106,19 @@ class MNISTClassifier(train.Model):
     def forward(self, x: Tensor) -> Tensor:
         """Class logits (N, 10)."""
         return self.head(self.features(x))
+
+    def check_data(self, data: tuple[Tensor, Tensor]) -> None:
+        """Training data (digits x (N, 1, 28, 28) in [0, 1], integer labels y (N,) in 0..9); once per ``fit``."""
+        from .data.base import check_images
+
+        if isinstance(data, Tensor) or len(data) != 2:
+            raise ValueError("MNISTClassifier trains on (digits, labels)")
+        x, y = data
+        check_images(x, "MNISTClassifier: digits")
+        if x.shape[1:] != (1, 28, 28):
+            raise ValueError(f"MNISTClassifier: expected digits (N, 1, 28, 28); got {tuple(x.shape)}")
+        if y.is_floating_point() or y.ndim != 1 or int(y.min()) < 0 or int(y.max()) > 9:
+            raise ValueError(f"MNISTClassifier: expected integer labels (N,) in 0..9; got {y.dtype} {tuple(y.shape)}")
 
     def loss(self, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
         """Cross-entropy ``loss`` and ``accuracy`` on a batch (x (N, 1, 28, 28), labels y (N,))."""

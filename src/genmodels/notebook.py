@@ -14,6 +14,8 @@ def glue(name: str, value, display: bool = True) -> None:
 
     Without myst-nb nothing is stored (only the book build reads stored values) and a ``display=False`` value
     stays hidden, exactly as in the book.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     try:
         from myst_nb import glue as store

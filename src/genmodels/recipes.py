@@ -68,13 +68,16 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def sizes(recipe: str, *keys: str) -> Any:
-    """The current budget's sizes of ``recipe``: the whole dict, or the values of ``keys`` (one value or a tuple)."""
+    """The current budget's sizes of ``recipe``: the whole dict, or the values of ``keys`` (one value or a tuple).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     if recipe not in SIZES:
-        raise KeyError(f"no recipe {recipe!r}; known: {', '.join(SIZES)}")
+        raise ValueError(f"no recipe {recipe!r}; known: {', '.join(SIZES)}")
     chosen = runtime.by_budget(SIZES[recipe])
     missing = [k for k in keys if k not in chosen]
     if missing:
-        raise KeyError(f"recipe {recipe!r} has no sizes {missing}; it has {sorted(chosen)}")
+        raise ValueError(f"recipe {recipe!r} has no sizes {missing}; it has {sorted(chosen)}")
     if not keys:
         return dict(chosen)
     return chosen[keys[0]] if len(keys) == 1 else tuple(chosen[k] for k in keys)
@@ -93,7 +96,10 @@ def _done(history, **metrics: float) -> dict[str, Any]:
 
 
 def autoencoder() -> dict[str, Any]:
-    """The 2-D convolutional autoencoder of Part 0 (cache entry ``autoencoder-mnist``)."""
+    """The 2-D convolutional autoencoder of Part 0 (cache entry ``autoencoder-mnist``).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     from . import data, train
     from .autoencoder import Autoencoder, AutoencoderConfig
 
@@ -105,7 +111,10 @@ def autoencoder() -> dict[str, Any]:
 
 
 def vae() -> dict[str, Any]:
-    """The 16-D MNIST VAE of Part 1 (``gm.vae.fit_mnist``, cache entry ``vae-mnist``)."""
+    """The 16-D MNIST VAE of Part 1 (``gm.vae.fit_mnist``, cache entry ``vae-mnist``).
+
+    Notebook: chapters/01_vae_gan/01_vae.ipynb
+    """
     from . import data, train
     from . import vae as V
 
@@ -115,7 +124,10 @@ def vae() -> dict[str, Any]:
 
 
 def gan() -> dict[str, Any]:
-    """The MNIST GAN of Part 1 (``gm.gan.fit_mnist``, cache entry ``gan-mnist``)."""
+    """The MNIST GAN of Part 1 (``gm.gan.fit_mnist``, cache entry ``gan-mnist``).
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
     from . import data, metrics
     from . import gan as G
 
@@ -128,7 +140,10 @@ def gan() -> dict[str, Any]:
 
 def sliced() -> dict[str, Any]:
     """The five sliced autoencoders of Part 2 on MNIST (cache entries ``sliced-<method>``, without the
-    notebook's per-epoch test metrics)."""
+    notebook's per-epoch test metrics).
+
+    Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
+    """
     from .sliced import METHODS
 
     out: dict[str, Any] = {}
@@ -157,7 +172,10 @@ def sliced_model(method: str):
 
 def ebm_texture(texture: str = "brick") -> dict[str, Any]:
     """The generative ConvNet of Part 3 synthesising one texture (cache entry ``ebm-texture-<texture>``,
-    without the notebook's snapshots)."""
+    without the notebook's snapshots).
+
+    Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
+    """
     from . import data, ebm, train
 
     s = sizes("ebm-texture")
@@ -171,7 +189,10 @@ def ebm_texture(texture: str = "brick") -> dict[str, Any]:
 
 
 def lowlight(attention: str = "full") -> dict[str, Any]:
-    """The EnlightenGAN-style enhancer of Part 4 (``gm.lowlight.train_enhancer``, cache ``lowlight-<attention>``)."""
+    """The EnlightenGAN-style enhancer of Part 4 (``gm.lowlight.train_enhancer``, cache ``lowlight-<attention>``).
+
+    Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
+    """
     from . import lowlight as L
 
     phi = L.feature_extractor()
@@ -179,16 +200,64 @@ def lowlight(attention: str = "full") -> dict[str, Any]:
     return _done(history)
 
 
+PIXEL_DENOISERS = {"eps": "diff-ddpm-mnist", "flow": "diff-flow-mnist"}
+"""Part 6's two pixel-space U-Nets on MNIST, by objective, and their cache entries."""
+
+
+def pixel_denoiser(objective: str):
+    """Part 6's pixel-space model of ``objective`` (``"eps"``: the DDPM of 02_denoising_diffusion; ``"flow"``:
+    the class-conditional flow matching of 03_flow_matching), trained on MNIST pixels mapped to [−1, 1] or
+    loaded from its cache entry (:data:`PIXEL_DENOISERS`): (model, history). Every field of the config is set
+    here, once, so chapter 04 reuses the weights of 02 and 03 instead of training a near-copy.
+    Notebooks: chapters/06_diffusion/02_denoising_diffusion.ipynb, 03_flow_matching.ipynb, 04_experiments.ipynb
+    """
+    from . import data, train
+    from .diffusion import Denoiser, DenoiserConfig
+
+    if objective not in PIXEL_DENOISERS:
+        raise ValueError(f"no pixel denoiser for objective {objective!r}; known: {', '.join(PIXEL_DENOISERS)}")
+    s = sizes("diffusion-mnist")
+    digits = data.mnist("train")
+    x = digits.x[:s["n_train"]] * 2 - 1
+    if objective == "eps":   # β_end scaled with 1000/T so that ᾱ_T stays near 0 for a shorter chain (capped at 0.5)
+        cfg = DenoiserConfig(shape=(1, 28, 28), objective="eps", T=s["T"], beta_end=min(0.02 * 1000 / s["T"], 0.5),
+                             width=s["width"], lr=2e-3)
+        batch = x
+    else:                    # class-conditional, labels dropped at rate 0.1 for classifier-free guidance
+        cfg = DenoiserConfig(shape=(1, 28, 28), objective="flow", width=s["width"], n_classes=10, p_uncond=0.1,
+                             lr=2e-3)
+        batch = (x, digits.y[:s["n_train"]])
+    model = _seeded(lambda: Denoiser(cfg))
+    history = train.fit(model, batch, epochs=s["epochs"], batch_size=128, name=PIXEL_DENOISERS[objective])
+    return model, history
+
+
+def diffusion() -> dict[str, Any]:
+    """Part 6's two pixel-space models (:func:`pixel_denoiser`, cache entries ``diff-ddpm-mnist`` and
+    ``diff-flow-mnist``).
+
+    Notebooks: chapters/06_diffusion/02_denoising_diffusion.ipynb, 03_flow_matching.ipynb
+    """
+    out: dict[str, Any] = {}
+    for objective in PIXEL_DENOISERS:
+        _, history = pixel_denoiser(objective)
+        out[objective] = _done(history, last_loss=history["loss"][-1])
+    return out
+
+
 RECIPES: dict[str, Callable[[], dict[str, Any]]] = {
     "autoencoder": autoencoder, "vae": vae, "gan": gan, "sliced": sliced, "ebm-texture": ebm_texture,
-    "lowlight": lowlight,
+    "lowlight": lowlight, "diffusion": diffusion,
 }
 """``python -m genmodels train <name>``: the trainable recipes (Part 5's NMF solvers train in seconds inside
 their notebooks)."""
 
 
 def train(recipe: str) -> dict[str, Any]:
-    """Run ``recipe`` at the current budget (cached like the notebook); return what it measured."""
+    """Run ``recipe`` at the current budget (cached like the notebook); return what it measured.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     if recipe not in RECIPES:
-        raise KeyError(f"no training recipe {recipe!r}; known: {', '.join(RECIPES)}")
+        raise ValueError(f"no training recipe {recipe!r}; known: {', '.join(RECIPES)}")
     return RECIPES[recipe]()

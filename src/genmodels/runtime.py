@@ -27,6 +27,8 @@ def budget() -> str:
     """The compute budget named by ``GENMODELS_BUDGET`` (``default`` when unset).
 
     Raises ``ValueError`` naming the allowed values for anything else.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     value = os.environ.get("GENMODELS_BUDGET", "default").strip().lower()
     if value not in BUDGETS:
@@ -40,10 +42,12 @@ def by_budget(sizes: Mapping[str, T]) -> T:
     """Pick the entry of ``sizes`` for the current budget, e.g. ``by_budget({"smoke": 1, ...})``.
 
     Every budget must be present, so a notebook cannot silently miss one.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     missing = [b for b in BUDGETS if b not in sizes]
     if missing:
-        raise KeyError(f"sizes must give every budget {BUDGETS}; missing {missing}")
+        raise ValueError(f"sizes must give every budget {BUDGETS}; missing {missing}")
     return sizes[budget()]
 
 
@@ -51,6 +55,8 @@ def device() -> torch.device:
     """CUDA if present, then Apple's MPS, then the CPU. ``GENMODELS_DEVICE`` overrides.
 
     Raises ``ValueError`` for a ``GENMODELS_DEVICE`` that is not a device name or names one torch cannot see.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     forced = os.environ.get("GENMODELS_DEVICE", "").strip()
     if forced:
@@ -73,7 +79,10 @@ def device() -> torch.device:
 
 
 def seed(n: int = 0) -> torch.Generator:
-    """Seed Python, NumPy and torch (all devices); return a CPU ``torch.Generator`` seeded with ``n``."""
+    """Seed Python, NumPy and torch (all devices); return a CPU ``torch.Generator`` seeded with ``n``.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     random.seed(n)
     np.random.seed(n)
     torch.manual_seed(n)
@@ -86,6 +95,8 @@ def max_steps() -> int | None:
     Every training loop (:func:`genmodels.train.fit`) and every sampler or iterative solver of the package
     stops after this many steps per call, in any budget; nothing else changes. ``make full-dry-run``
     sets it to 2 with ``GENMODELS_BUDGET=full`` to prove the full-size path on a CPU.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
     """
     raw = os.environ.get("GENMODELS_MAX_STEPS", "").strip()
     if not raw:
@@ -100,7 +111,10 @@ def max_steps() -> int | None:
 
 
 def capped(steps: int) -> int:
-    """``steps``, or the step cap :func:`max_steps` when that is smaller: the length of a loop outside ``fit``."""
+    """``steps``, or the step cap :func:`max_steps` when that is smaller: the length of a loop outside ``fit``.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     cap = max_steps()
     return steps if cap is None else min(steps, cap)
 
@@ -126,6 +140,8 @@ def trained() -> bool:
 
     Outcomes that only hold after real training (a loss below a threshold, one model beating another)
     are checked with :func:`claim`, which asserts exactly when this is true.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     return budget() != "smoke" and max_steps() is None
 
@@ -137,6 +153,8 @@ def claim(condition: bool, statement: str) -> bool:
     a run that contradicts the prose fails the build. In the ``smoke`` budget or under a step cap the
     outcome is not expected to hold: the check prints what it skipped instead, and never raises.
     Returns ``bool(condition)``.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     ok = bool(condition)
     if trained():
@@ -156,6 +174,8 @@ def progress_bar(total: int, desc: str):
     """A tqdm progress bar of ``total`` steps as ``GENMODELS_PROGRESS`` asks, or ``None`` when it says ``off``.
 
     ``text`` uses ``tqdm.std`` (plain text lines, no widget), which is what a book build should print.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     mode = os.environ.get("GENMODELS_PROGRESS", "").strip().lower()
     if mode not in PROGRESS_MODES:
@@ -181,6 +201,8 @@ def randn(*shape: int, generator: torch.Generator | None = None, device: torch.d
 
     The package's one way to draw noise: a CPU generator works with CUDA or MPS tensors, and the same
     seed gives the same numbers whatever ``device`` is.
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
     """
     x = torch.randn(*shape, generator=generator, device=_draw_device(generator, device), dtype=dtype)
     return x if device is None else x.to(device)
@@ -188,26 +210,38 @@ def randn(*shape: int, generator: torch.Generator | None = None, device: torch.d
 
 def rand(*shape: int, generator: torch.Generator | None = None, device: torch.device | str | None = None,
          dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Uniform noise on [0, 1) of ``shape``, drawn like :func:`randn`."""
+    """Uniform noise on [0, 1) of ``shape``, drawn like :func:`randn`.
+
+    Notebook: chapters/01_vae_gan/02_gan.ipynb
+    """
     x = torch.rand(*shape, generator=generator, device=_draw_device(generator, device), dtype=dtype)
     return x if device is None else x.to(device)
 
 
 def randint(low: int, high: int, shape: tuple[int, ...], generator: torch.Generator | None = None,
             device: torch.device | str | None = None) -> torch.Tensor:
-    """Integers in [low, high) of ``shape``, drawn like :func:`randn`."""
+    """Integers in [low, high) of ``shape``, drawn like :func:`randn`.
+
+    Notebook: chapters/06_diffusion/exercises.ipynb
+    """
     x = torch.randint(low, high, shape, generator=generator, device=_draw_device(generator, device))
     return x if device is None else x.to(device)
 
 
 def randperm(n: int, generator: torch.Generator | None = None, device: torch.device | str | None = None) -> torch.Tensor:
-    """A random permutation of ``range(n)``, drawn like :func:`randn`."""
+    """A random permutation of ``range(n)``, drawn like :func:`randn`.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     x = torch.randperm(n, generator=generator, device=_draw_device(generator, device))
     return x if device is None else x.to(device)
 
 
 class DataFolderError(FileNotFoundError):
-    """A data folder the reader pointed to is missing, empty or laid out differently than expected."""
+    """A data folder the reader pointed to is missing, empty or laid out differently than expected.
+
+    Notebook: chapters/01_vae_gan/03_faces_vae_vs_gan.ipynb
+    """
 
 
 def _folder(env: str, default: Path) -> Path:
@@ -217,7 +251,10 @@ def _folder(env: str, default: Path) -> Path:
 
 
 def cache_dir() -> Path:
-    """Trained weights and other derived files: ``GENMODELS_CACHE`` or ``~/.cache/genmodels``."""
+    """Trained weights and other derived files: ``GENMODELS_CACHE`` or ``~/.cache/genmodels``.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     return _folder("GENMODELS_CACHE", Path.home() / ".cache" / "genmodels")
 
 
@@ -227,6 +264,8 @@ def data_dir() -> Path:
     Never created here: a loader looks for its own subfolder inside it (``MNIST/raw``, ``celeba`` ...)
     and falls back to the embedded data only when that subfolder is absent. A ``GENMODELS_DATA`` that
     names no existing folder (a typo) raises :class:`DataFolderError` instead of being ignored.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     raw = os.environ.get("GENMODELS_DATA", "").strip()
     if not raw:
@@ -239,7 +278,10 @@ def data_dir() -> Path:
 
 
 def summary() -> dict[str, str]:
-    """One line each about the running set-up, for notebooks' first cells and ``genmodels info``."""
+    """One line each about the running set-up, for notebooks' first cells and ``genmodels info``.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
+    """
     from . import __version__
 
     dev = device()

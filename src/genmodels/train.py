@@ -35,7 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from . import runtime
-from .history import READBACK, History, NonFiniteLossError, Recorder  # noqa: F401
+from .history import READBACK, History, NonFiniteLossError, NonFiniteValuesError, Recorder  # noqa: F401
 from .checkpoint import (CHECKPOINT_FORMAT, CheckpointMismatchError, cache_key, callback_key, check_same,  # noqa: F401
                          code_fingerprint, code_message, config_dict, data_fingerprint, describe, read, save)
 
@@ -51,6 +51,8 @@ class Model(nn.Module):
     Subclasses set ``self.config`` (a dataclass; the default optimizer reads its ``lr``) and implement
     ``loss(batch)`` returning a dict with a scalar ``"loss"`` (other entries are recorded too), or override
     ``training_step`` and ``configure_optimizers`` for anything more elaborate.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
 
     config: Any
@@ -100,7 +102,12 @@ def _pack(tensors: tuple[Tensor, ...], single: bool) -> Batch:
 
 
 def first(batch: Batch) -> Tensor:
-    """The first tensor of a batch (the inputs ``x`` of ``(x, y)``), or the batch itself when it is one tensor."""
+    """The first tensor of a batch (the inputs ``x`` of ``(x, y)``), or the batch itself when it is one tensor.
+
+    batch: a tensor (N, …) or a tuple of tensors sharing N; returns a tensor (N, …).
+
+    Notebook: chapters/06_diffusion/01_score_matching.ipynb
+    """
     return batch if isinstance(batch, Tensor) else batch[0]
 
 
@@ -109,6 +116,11 @@ def batches(data: Batch, batch_size: int, generator: torch.Generator | None = No
 
     With ``generator=None`` the order is sequential (for evaluation). The permutation is drawn where the
     generator lives and moved to the data's device, so a CPU generator serves CUDA data.
+
+    ``data``: a tensor (N, …) or a tuple of tensors sharing N; each batch has the same structure, with
+    B ≤ ``batch_size`` rows (B, …).
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     single = isinstance(data, Tensor)
     tensors = _as_batch_tuple(data)
@@ -123,6 +135,8 @@ def load(model: nn.Module, path: str | Path, check_code: bool = True) -> History
     """Load weights saved by :func:`fit` into ``model``; refuse a checkpoint of another class, config or code.
 
     ``check_code=False`` loads weights written by another version of the model's code anyway.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     path = Path(path)
     if not path.exists():
@@ -222,6 +236,8 @@ def fit(
     Under ``GENMODELS_MAX_STEPS=N`` the call stops after N steps; its last epoch then runs every callback
     (``every`` ones included) so what a notebook reads afterwards exists, and the run is cached apart.
     The caller's global torch RNG state is restored on return.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive; got epochs={epochs}, batch_size={batch_size}")
@@ -352,6 +368,10 @@ def evaluate(model: Model, data: Batch, batch_size: int = 512) -> dict[str, floa
     """Example-weighted mean of ``model.validation_step`` over ``data`` in order (eval mode).
 
     The sums stay on the device; one copy to the host at the end.
+
+    ``data``: a tensor (N, …) or a tuple of tensors sharing N, as for :func:`fit`.
+
+    Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
     was_training = model.training
     model.eval()
@@ -370,7 +390,12 @@ def evaluate(model: Model, data: Batch, batch_size: int = 512) -> dict[str, floa
 
 @torch.no_grad()
 def apply_batched(fn: Callable[[Tensor], Tensor], x: Tensor, device: torch.device, batch_size: int = 1000) -> Tensor:
-    """``fn`` over ``x`` in batches moved to ``device``; results concatenated on the CPU (for data larger than a batch)."""
+    """``fn`` over ``x`` in batches moved to ``device``; results concatenated on the CPU (for data larger than a batch).
+
+    x (N, …) → (N, …′), where ``fn`` maps a batch (B, …) to (B, …′).
+
+    Notebooks: chapters/06_diffusion/03_flow_matching.ipynb, 04_experiments.ipynb
+    """
     return torch.cat([fn(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
 
 
@@ -378,6 +403,8 @@ def every(n: int, callback: Callback) -> Callback:
     """Run ``callback`` only on epochs that are multiples of ``n`` (and never on others).
 
     Under a step cap the last epoch :func:`fit` runs calls ``callback`` whatever its number.
+
+    Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
     """
     if n < 1:
         raise ValueError(f"every(n, ...) needs a positive n; got {n}")

@@ -20,4 +20,6 @@ MUTATIONS = [
     Mutation(_B, "    if lo != lo or hi != hi:", "    if False:", "check_images lets NaN through", T),
     Mutation(_B, "    top, left = (h - side) // 2, (w - side) // 2", "    top, left = 0, 0",
              "resize_square (textures, LFW) crops at the top-left corner, not the centre", TX),
+    Mutation(_B, "    out = _resample(batch, round(h * s), round(w * s))", "    out = _resample(batch, int(h * s), int(w * s))",
+             "resize_short_side truncates instead of rounding the long side", T),
 ]

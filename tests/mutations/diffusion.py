@@ -70,4 +70,13 @@ MUTATIONS = [
              why="the code scale's inverse shifts before it scales", tests=("tests/test_latent_diffusion.py",)),
     Mutation(file="src/genmodels/diffusion/latent.py", find="std = z.std(0)", replace="std = z.std()",
              why="one spread for all code dimensions instead of one per dimension", tests=("tests/test_latent_diffusion.py",)),
+    Mutation(file=_O, find="        x = self.sigmas[0] * runtime.randn(n, self.config.dim, generator=generator, device=dev)",
+             replace="        x = self.sigmas[-1] * runtime.randn(n, self.config.dim, generator=generator, device=dev)",
+             why="NoiseConditionalScore.sample starts at the narrowest level instead of the widest", tests=_T),
+    Mutation(file=_O, find="int(y.max()) >= self.config.n_classes:", replace="int(y.max()) > self.config.n_classes:",
+             why="a class-conditional Denoiser accepts the null label n_classes as a real class", tests=("tests/test_input_checks.py",)),
+    Mutation(file="src/genmodels/diffusion/schedule.py",
+             find="        raise NonFiniteValuesError(f\"{what}: expected finite values; got NaN or inf\")",
+             replace="        raise ValueError(f\"{what}: expected finite values; got NaN or inf\")",
+             why="a NaN diffusion input raises a plain ValueError, not the package's non-finite type", tests=_T),
 ]

@@ -57,4 +57,9 @@ MUTATIONS = [
              why="NaN observed images reach the Langevin chains (fit checks nothing)", tests=_T),
     Mutation(file=_C, find=" or not x.is_floating_point():", replace=":",
              why="integer images accepted by the ConvNet", tests=_T),
+    Mutation(file=_C, find="        return self.sample_from(self.reference_draws(n, generator), n_steps, generator=generator)",
+             replace="        return self.sample_from(self.reference_draws(n), n_steps, generator=generator)",
+             why="GenerativeConvNet.sample draws its starting states with the global RNG, not its generator", tests=_T),
+    Mutation(file="src/genmodels/ebm/prototype.py", find="        if x.device != self.weight.device:", replace="        if False:",
+             why="Prototype takes images on another device without a message", tests=_T),
 ]

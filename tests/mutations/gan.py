@@ -31,4 +31,9 @@ MUTATIONS = [
              "WGAN critic loss with the wrong sign", T),
     Mutation(F, "    return radius * torch.stack([angle.cos(), angle.sin()], 1)",
              "    return radius * torch.stack([angle.sin(), angle.cos()], 1)", "ring centres start at 90° (x, y swapped)", T),
+    # input checks (tests/test_input_checks.py)
+    Mutation(F, "        check_images(x, f\"{type(self).__name__}.validation_step\")\n", "",
+             "GAN validation images not range-checked", ("tests/test_input_checks.py",)),
+    Mutation(F, "        if not torch.isfinite(x).all():\n            raise train.NonFiniteValuesError(\"ToyGAN: the training points contain NaN or inf\")\n",
+             "", "ToyGAN trains on NaN points (the NaN shows only after a step has changed the weights)", ("tests/test_input_checks.py",)),
 ]

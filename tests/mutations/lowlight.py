@@ -75,4 +75,8 @@ MUTATIONS = [
     # the camera model
     Mutation(_DATA, "    signal = x.pow(gamma) * light", "    signal = x * light",
              "darken forgets to undo the display gamma (photon counts in display space)", _T + _TD),
+    Mutation(_MO, "        _check_rgb(data[1], \"EnhancerGAN: y (normal-light)\")\n", "",
+             "EnhancerGAN trains on a normal-light domain outside [0, 1]", ("tests/test_input_checks.py",)),
+    Mutation(_DATA, "    return x if short_side is None else resize_short_side(x, short_side)",
+             "    return x if short_side is None else x", "photo ignores short_side", _TD),
 ]

@@ -35,4 +35,6 @@ MUTATIONS = [
     Mutation(M, "        d2 = (a * a).sum(1, keepdim=True) - 2 * a @ ref.T + ref_sq[None]",
              "        d2 = (a * a).sum(1, keepdim=True) - a @ ref.T + ref_sq[None]",
              "nearest distance without the factor 2 on the cross term", ("tests/test_latent_diffusion.py",)),
+    Mutation("src/genmodels/metrics.py", "int(y.min()) < 0 or int(y.max()) > 9:", "int(y.min()) < 0 or int(y.max()) > 10:",
+             "MNISTClassifier accepts a label 10", ("tests/test_input_checks.py",)),
 ]

@@ -19,4 +19,7 @@ MUTATIONS = [
     Mutation(A, "    return torch.arange(n_frames, dtype=torch.float64) * hop / sr",
              "    return (torch.arange(n_frames, dtype=torch.float64) + 0.5) * hop / sr",
              "frame times at frame starts + half a hop, not centres", T),
+    Mutation(P, "    if not torch.isfinite(notes).all():", "    if False:",
+             "check_notes accepts NaN times (NaN compares false with every bound)", T),
+    Mutation(A, "    if not np.isfinite(data).all():", "    if False:", "a wav file's inf samples are accepted", T),
 ]

@@ -51,7 +51,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m genmodels assignments release|grade ...``; returns the exit status."""
+    """``python -m genmodels assignments release|grade ...``; returns the exit status.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "release":

@@ -20,7 +20,10 @@ MIN_EXERCISES = 3
 
 
 class ConventionError(ValueError):
-    """An exercises notebook does not follow the convention of CONTRIBUTING.md ("Exercises")."""
+    """An exercises notebook does not follow the convention of CONTRIBUTING.md ("Exercises").
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
 
 
 # --------------------------------------------------------------------------------------------------
@@ -29,7 +32,10 @@ class ConventionError(ValueError):
 
 @dataclasses.dataclass
 class Exercise:
-    """One exercise: its ``{exercise}`` label and the nbgrader cells that follow the statement."""
+    """One exercise: its ``{exercise}`` label and the nbgrader cells that follow the statement.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
 
     label: str
     title: str
@@ -47,7 +53,10 @@ _OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*?)[ \t]*$")
 
 
 def directives(markdown: str) -> list[tuple[str, str, dict[str, str]]]:
-    """The MyST directives opened in ``markdown``: ``(name, argument, options)`` in order."""
+    """The MyST directives opened in ``markdown``: ``(name, argument, options)`` in order.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     lines = markdown.splitlines()
     found = []
     for i, line in enumerate(lines):
@@ -86,7 +95,10 @@ def _kind(cell) -> str | None:
 
 
 def exercises(nb) -> list[Exercise]:
-    """The exercises of a notebook in order; every nbgrader cell belongs to the last statement before it."""
+    """The exercises of a notebook in order; every nbgrader cell belongs to the last statement before it.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     found: list[Exercise] = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
@@ -168,7 +180,10 @@ def _cell_problems(index: int, cell, kind: str, label: str) -> list[str]:
 
 
 def convention_problems(nb) -> list[str]:
-    """Everything in ``nb`` that breaks the exercises convention (CONTRIBUTING.md); empty when it follows it."""
+    """Everything in ``nb`` that breaks the exercises convention (CONTRIBUTING.md); empty when it follows it.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     problems: list[str] = []
     kernel = nb.metadata.get("kernelspec", {}).get("name")
     if kernel != "python3":
@@ -221,7 +236,10 @@ def convention_problems(nb) -> list[str]:
 
 
 def read_notebook(path: str | Path):
-    """Read a notebook with nbformat; a missing file or invalid JSON raises ``ValueError`` naming the path."""
+    """Read a notebook with nbformat; a missing file or invalid JSON raises ``ValueError`` naming the path.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     path = Path(path)
     try:
         nb = nbformat.read(path, as_version=4)
@@ -234,5 +252,8 @@ def read_notebook(path: str | Path):
 
 
 def cells_by_id(nb, kinds: tuple[str, ...] = ("solution", "check", "written")) -> dict[str, object]:
-    """grade_id -> cell for the nbgrader cells of ``nb`` of the given kinds."""
+    """grade_id -> cell for the nbgrader cells of ``nb`` of the given kinds.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     return {_nbgrader(c)["grade_id"]: c for c in nb.cells if _kind(c) in kinds and _nbgrader(c).get("grade_id")}

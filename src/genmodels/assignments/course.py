@@ -65,7 +65,10 @@ _BUDGET_LINES = [
 
 
 def chapters_dir() -> Path:
-    """The ``chapters/`` folder of the working directory, else of the checkout the package comes from."""
+    """The ``chapters/`` folder of the working directory, else of the checkout the package comes from.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
         if (root / "chapters").is_dir():
             return root / "chapters"
@@ -74,7 +77,10 @@ def chapters_dir() -> Path:
 
 
 def parts(chapters: str | Path | None = None, only: Sequence[str] | None = None) -> dict[str, Path]:
-    """Part name (its chapter folder, e.g. ``00_foundations``) → its ``exercises.ipynb``, sorted."""
+    """Part name (its chapter folder, e.g. ``00_foundations``) → its ``exercises.ipynb``, sorted.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     chapters = Path(chapters) if chapters is not None else chapters_dir()
     found = {p.parent.name: p for p in sorted(chapters.glob(f"*/{NOTEBOOK}"))}
     if not found:
@@ -102,14 +108,20 @@ def _small_files(folder: Path) -> Iterator[Path]:
 
 
 def load_config(course: str | Path):
-    """The traitlets config that ``course/nbgrader_config.py`` sets (as nbgrader would read it)."""
+    """The traitlets config that ``course/nbgrader_config.py`` sets (as nbgrader would read it).
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     from traitlets.config.loader import PyFileConfigLoader
 
     return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
 
 
 def ensure_config(course: str | Path) -> list[str]:
-    """Write ``nbgrader_config.py`` if missing, else append only the settings the kit needs; the lines added."""
+    """Write ``nbgrader_config.py`` if missing, else append only the settings the kit needs; the lines added.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     path = Path(course) / "nbgrader_config.py"
     if not path.exists():
         lines = _BUDGET_LINES + ["", "c = get_config()  # noqa: F821 (nbgrader provides it)"]
@@ -134,7 +146,10 @@ def ensure_config(course: str | Path) -> list[str]:
 
 
 def course_id(course: str | Path) -> str:
-    """The course id the teacher's config sets (nbgrader's gradebook is keyed by it)."""
+    """The course id the teacher's config sets (nbgrader's gradebook is keyed by it).
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     return str(load_config(course).get("CourseDirectory", {}).get("course_id", COURSE_ID))
 
 
@@ -147,6 +162,8 @@ def layout_course(course: str | Path, part_notebooks: Mapping[str, Path], force:
 
     A part already released from a different version of its notebook is refused unless ``force``: the
     students hold the old version, and its checks would change under them.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
     """
     course = Path(course)
     course.mkdir(parents=True, exist_ok=True)
@@ -174,7 +191,10 @@ def layout_course(course: str | Path, part_notebooks: Mapping[str, Path], force:
 
 @contextlib.contextmanager
 def environment(**values: str) -> Iterator[None]:
-    """Set environment variables (those the kernels nbgrader starts inherit) for the block."""
+    """Set environment variables (those the kernels nbgrader starts inherit) for the block.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     old = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
@@ -189,7 +209,10 @@ def environment(**values: str) -> Iterator[None]:
 
 def run_nbgrader(converter_cls, course: Path, overrides: Mapping[str, object] | None = None,
                  **ids: str) -> tuple[bool, str]:
-    """Run one nbgrader converter on ``course`` with its config plus ``overrides`` ("Section.key"); (ok, log)."""
+    """Run one nbgrader converter on ``course`` with its config plus ``overrides`` ("Section.key"); (ok, log).
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     from nbgrader.coursedir import CourseDirectory
 
     # nbgrader runs `alembic` when it creates a gradebook: the environment's scripts must be on PATH,
@@ -231,7 +254,10 @@ def run_nbgrader(converter_cls, course: Path, overrides: Mapping[str, object] | 
 
 
 def generate(course: str | Path, part: str) -> Path:
-    """nbgrader ``generate_assignment`` for one part, statements in plain Markdown; the released notebook."""
+    """nbgrader ``generate_assignment`` for one part, statements in plain Markdown; the released notebook.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     from nbgrader.converters import GenerateAssignment
 
     course = Path(course)
@@ -252,7 +278,10 @@ def generate(course: str | Path, part: str) -> Path:
 
 def release(out: str | Path, only: Sequence[str] | None = None, chapters: str | Path | None = None,
             force: bool = False) -> dict[str, Path]:
-    """Lay out the course in ``out`` and generate every part's student version; part → released notebook."""
+    """Lay out the course in ``out`` and generate every part's student version; part → released notebook.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     found = parts(chapters, only)
     course = layout_course(out, found, force=force)
     return {part: generate(course, part) for part in found}

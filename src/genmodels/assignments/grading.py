@@ -32,7 +32,10 @@ MAX_DEATHS = 3  # a notebook whose kernel dies more often than this is reported,
 
 
 def default_jobs() -> int:
-    """Submissions graded at once: half the cores (each kernel runs one thread), at least one."""
+    """Submissions graded at once: half the cores (each kernel runs one thread), at least one.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     return max(1, (os.cpu_count() or 2) // 2)
 
 
@@ -98,6 +101,8 @@ def find_submissions(submissions: Path, part: str | None = None) -> tuple[list[t
 
     A part folder without ``exercises.ipynb`` but with exactly one other notebook (a renamed download) is
     graded from that notebook, with a note.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
     """
     found: list[tuple[str, str, Path | None, str]] = []
     strays: list[str] = []
@@ -191,7 +196,10 @@ def _answered_in_new_cell(submission, known: set[str], written: dict[str, str]) 
 
 
 def grade_one(course: Path, student: str, part: str, path: Path, source, released, timeout: float | None) -> Result:
-    """Autograde one submission copied into the workspace; the Result with scores, reasons and notes."""
+    """Autograde one submission copied into the workspace; the Result with scores, reasons and notes.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     from nbgrader.converters import Autograde
 
     result = Result(student, part)
@@ -269,6 +277,8 @@ def grade(submissions: str | Path, course: str | Path | None = None, budget: str
     ``course`` defaults to ``courses/genmodels``; a part without ``source/<part>`` there is laid out from
     the chapters first (as ``release`` does). Kernels run with ``GENMODELS_BUDGET=budget`` and, unless set,
     one thread. ``students`` grades only those; ``part`` reads a plain folder of ``<student>.ipynb``.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
     """
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}; got {budget!r}")

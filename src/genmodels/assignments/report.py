@@ -28,7 +28,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 @dataclasses.dataclass
 class Result:
-    """One student's grade for one part: per exercise (score or None while awaiting a teacher, max)."""
+    """One student's grade for one part: per exercise (score or None while awaiting a teacher, max).
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
 
     student: str
     part: str
@@ -62,7 +65,10 @@ class Result:
 
 
 def errors(nb) -> list[tuple[str, str]]:
-    """(cell name, exception name) of every cell whose output is an error, in notebook order."""
+    """(cell name, exception name) of every cell whose output is an error, in notebook order.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     out = []
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
@@ -78,7 +84,10 @@ def _failed_line(traceback: list[str]) -> str:
 
 
 def describe_error(output, timeout: float | None) -> str:
-    """One line saying why a cell failed, from its error output."""
+    """One line saying why a cell failed, from its error output.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     name, value = output.get("ename", "error"), _ANSI.sub("", str(output.get("evalue", ""))).strip()
     first = value.splitlines()[0][:200] if value else ""
     if name in ("CellTimeoutError", "KeyboardInterrupt"):
@@ -95,7 +104,10 @@ def describe_error(output, timeout: float | None) -> str:
 
 def reasons(graded_nb, exercises: Sequence[Exercise], scores: dict[str, tuple[float | None, float]],
             timeout: float | None) -> tuple[dict[str, str], list[str]]:
-    """Per exercise why it lost points (or waits), and notes about cells outside the exercises."""
+    """Per exercise why it lost points (or waits), and notes about cells outside the exercises.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     first_error: dict[str, str] = {}
     stderr: dict[str, str] = {}
     timed_out: set[str] = set()
@@ -141,7 +153,10 @@ def reasons(graded_nb, exercises: Sequence[Exercise], scores: dict[str, tuple[fl
 
 
 def normalised(source: str, markdown: bool = False) -> str:
-    """``source`` without comments and whitespace (code) or without whitespace (markdown), to compare answers."""
+    """``source`` without comments and whitespace (code) or without whitespace (markdown), to compare answers.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     if markdown:
         return re.sub(r"\s+", "", source)
     try:
@@ -154,7 +169,10 @@ def normalised(source: str, markdown: bool = False) -> str:
 
 
 def same_as_book(submission, source, exercises: Sequence[Exercise]) -> list[str]:
-    """The exercises whose every answer cell equals the book's solution, up to whitespace and comments."""
+    """The exercises whose every answer cell equals the book's solution, up to whitespace and comments.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     def by_id(nb):
         return {_nbgrader(c).get("grade_id"): c for c in nb.cells if _nbgrader(c).get("grade_id")}
 
@@ -183,7 +201,10 @@ def _order(results: Sequence[Result]) -> list[Result]:
 
 
 def table(results: Sequence[Result]) -> str:
-    """Points per student per exercise, one block per part ("?" = awaiting the teacher), then the reasons."""
+    """Points per student per exercise, one block per part ("?" = awaiting the teacher), then the reasons.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     blocks = []
     for part in sorted({r.part for r in results}):
         rows = [r for r in _order(results) if r.part == part]
@@ -220,6 +241,8 @@ def write_csv(results: Sequence[Result], path: str | Path) -> Path:
 
     A written answer not graded yet is ``pending``, and so is ``total`` while any is; ``autograded`` is the
     sum of the points known so far.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -252,7 +275,10 @@ DETAIL_FIELDS = ("student", "part", "exercise", "points", "max_points", "status"
 
 
 def write_details(results: Sequence[Result], path: str | Path) -> Path:
-    """One row per student, part and exercise with the reason; ``points`` is ``pending`` while awaiting a teacher."""
+    """One row per student, part and exercise with the reason; ``points`` is ``pending`` while awaiting a teacher.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:

@@ -39,7 +39,10 @@ def _role(match: re.Match) -> str:
 
 
 def plain_roles(text: str) -> str:
-    """``{doc}`title <target>``` -> ``title``, ``{eq}`label``` -> ``(label)``, ``{cite}`k``` -> ``[k]``."""
+    """``{doc}`title <target>``` -> ``title``, ``{eq}`label``` -> ``(label)``, ``{cite}`k``` -> ``[k]``.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     return _ROLE.sub(_role, text)
 
 
@@ -58,6 +61,8 @@ def plain_markdown(markdown: str) -> str:
     """``markdown`` with every MyST directive replaced by a bold title line and its body, roles as text.
 
     Code fences that are not directives (```` ```python ````) are kept as they are.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
     """
     lines = markdown.splitlines()
     out: list[str] = []
@@ -104,7 +109,10 @@ def plain_markdown(markdown: str) -> str:
 
 
 def plain_notebook(nb) -> int:
-    """Rewrite the markdown cells of ``nb`` that have no nbgrader metadata in plain Markdown; return how many."""
+    """Rewrite the markdown cells of ``nb`` that have no nbgrader metadata in plain Markdown; return how many.
+
+    Notebook: chapters/00_foundations/exercises.ipynb
+    """
     changed = 0
     for cell in nb.cells:
         if cell.cell_type != "markdown" or cell.get("metadata", {}).get("nbgrader"):

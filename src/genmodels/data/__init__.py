@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 from typing import Any
 
-from .base import DataFolderError, Images, OfflineError
+from .base import DataFolderError, Images, NonFiniteValuesError, OfflineError
 
 
 def __getattr__(name: str) -> Any:
@@ -51,4 +51,4 @@ def mnist(split: str = "train", **kwargs: Any) -> Images:
     return __getattr__("digits").load(split, **kwargs)
 
 
-__all__ = ["DataFolderError", "Images", "OfflineError", "families", "mnist", "sources"]
+__all__ = ["DataFolderError", "Images", "NonFiniteValuesError", "OfflineError", "families", "mnist", "sources"]

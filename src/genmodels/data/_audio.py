@@ -60,8 +60,10 @@ def to_mono_float(data: np.ndarray, rate: int, sr: int, what: str) -> Tensor:
     if rate != sr:
         g = np.gcd(int(rate), int(sr))
         data = resample_poly(data, sr // g, rate // g)
-    if data.size == 0 or not np.isfinite(data).all():
-        raise ValueError(f"{what}: the audio is empty or contains non-finite samples")
+    if data.size == 0:
+        raise ValueError(f"{what}: the audio is empty")
+    if not np.isfinite(data).all():
+        raise NonFiniteValuesError(f"{what}: the audio contains NaN or infinite samples")
     peak = np.abs(data).max()
     if peak > 1.0:  # resampling can overshoot full scale slightly: rescale, never clip
         data = data / peak

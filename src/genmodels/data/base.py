@@ -17,15 +17,7 @@ from torch import Tensor
 
 
 from ..runtime import DataFolderError  # noqa: F401  (defined there: runtime.data_dir raises it too)
-from ..train import NonFiniteLossError
-
-
-class NonFiniteValuesError(NonFiniteLossError, ValueError):
-    """A tensor holds NaN or inf. The package's validators raise it (ebm, nmf, piano), so a non-finite value
-    is always a :class:`~genmodels.train.NonFiniteLossError` (and, as before, a ``ValueError``).
-
-    Notebook: chapters/00_foundations/01_autoencoders.ipynb
-    """
+from ..history import NonFiniteLossError, NonFiniteValuesError  # noqa: F401  (re-exported as gm.data's)
 
 
 class OfflineError(ConnectionError):
@@ -141,16 +133,33 @@ def save_atomic(obj: object, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _resample(x: Tensor, h: int, w: int) -> Tensor:
+    """The package's one image resize: (N, C, H, W) in [0, 1] → (N, C, h, w), bilinear with antialiasing, clamped
+    back into [0, 1] against the filter's overshoot (at most ~1e-6 on these images)."""
+    if x.shape[-2:] == (h, w):
+        return x
+    return F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+
+
 def resize_square(x: Tensor, size: int) -> Tensor:
-    """(N, C, H, W) in [0, 1] → (N, C, size, size): the central square crop, resized bilinearly with antialiasing
-    (clamped back into [0, 1] against the filter's overshoot). The package's one image resize.
+    """(N, C, H, W) in [0, 1] → (N, C, size, size): the central square crop, resized (:func:`_resample`).
 
     Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
     """
     h, w = x.shape[-2:]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    x = x[..., top:top + side, left:left + side]
-    if side == size:
-        return x
-    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+    return _resample(x[..., top:top + side, left:left + side], size, size)
+
+
+def resize_short_side(x: Tensor, short_side: int) -> Tensor:
+    """(C, H, W) or (N, C, H, W) in [0, 1], resized (:func:`_resample`) so that min(H, W) = ``short_side``,
+    the aspect ratio kept to the nearest pixel.
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
+    """
+    h, w = x.shape[-2:]
+    s = short_side / min(h, w)
+    batch = x if x.ndim == 4 else x[None]
+    out = _resample(batch, round(h * s), round(w * s))
+    return out if x.ndim == 4 else out[0]

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .. import runtime
-from .base import DataFolderError, Images, check_images, require_folder
+from .base import DataFolderError, Images, check_images, require_folder, resize_short_side
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -69,7 +69,10 @@ def _photo_files() -> dict[str, Path]:
 
 
 def read_image(path: Path) -> Tensor:
-    """An image file as a (3, H, W) float32 tensor in [0, 1] (gray files are repeated to RGB)."""
+    """An image file as a (3, H, W) float32 tensor in [0, 1] (gray files are repeated to RGB).
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
+    """
     from PIL import Image
 
     with Image.open(path) as im:
@@ -78,17 +81,15 @@ def read_image(path: Path) -> Tensor:
 
 
 def photo(name: str, short_side: int | None = None) -> Tensor:
-    """One shipped photograph (3, H, W) in [0, 1], optionally resized so its short side is ``short_side``."""
+    """One shipped photograph (3, H, W) in [0, 1], optionally resized so its short side is ``short_side``.
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
+    """
     files = _photo_files()
     if name not in files:
-        raise KeyError(f"no shipped photograph {name!r}; available: {sorted(files)}")
+        raise ValueError(f"no shipped photograph {name!r}; available: {sorted(files)}")
     x = read_image(files[name])
-    if short_side is not None:
-        h, w = x.shape[1:]
-        s = short_side / min(h, w)
-        x = F.interpolate(x[None], size=(round(h * s), round(w * s)), mode="bilinear", antialias=True,
-                          align_corners=False)[0].clamp(0, 1)  # interpolation overshoot only, at most ~1e-6 here
-    return x
+    return x if short_side is None else resize_short_side(x, short_side)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -105,6 +106,8 @@ def illumination(kind: str, n: int, h: int, w: int, exposure: Tensor | float = 0
     down, like a dark sky over a lit scene); ``"lamp"`` (uniform dim light plus a Gaussian light source of
     peak 1.5, radius h/6, at a random place: bright pixels near it saturate); ``"random"`` (a smooth
     random field: bilinear upsampling of a 4×4 grid of log-uniform gains in [1/4, 2]).
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
     """
     g = generator
     e = torch.as_tensor(exposure, dtype=torch.float32).reshape(-1, 1, 1, 1).expand(n, 1, 1, 1)
@@ -135,6 +138,8 @@ def darken(x: Tensor, light: Tensor, peak: float | Tensor = 400.0, read_noise: f
     with k = ``peak`` photo-electrons at full well and ε ~ N(0, 1); ``peak`` and ``read_noise`` are numbers or
     one value per image, (N,). The result is in [0, 1]: the lower
     bound is the sensor's black level, the upper its saturation (both part of the model, not a repair).
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
     """
     check_images(x, "darken: x")
     if light.ndim != 4 or light.shape[1] != 1 or light.shape[0] != x.shape[0] or light.shape[2:] != x.shape[2:]:
@@ -211,7 +216,10 @@ TEST_FULL_WELL = 3000.0
 def low_light(x: Tensor, generator: torch.Generator, exposure: tuple[float, float] = (0.04, 0.15)) -> Tensor:
     """Darken images x (N, 3, H, W) with random conditions, drawn per image: a quarter each uniform, sky, lamp and
     random fields, exposure log-uniform in ``exposure``, full well log-uniform in :data:`FULL_WELL`, read noise
-    uniform in [0.002, 0.006]."""
+    uniform in [0.002, 0.006].
+
+    Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
+    """
     n, _, h, w = x.shape
     g = generator
     e = torch.exp(torch.empty(n).uniform_(math.log(exposure[0]), math.log(exposure[1]), generator=g))
@@ -232,6 +240,8 @@ def shuffle_channels(x: Tensor, generator: torch.Generator) -> Tensor:
 
     Five photographs are a biased sample of colour balance (mostly warm: a ginger cat, coffee, a red motorcycle);
     with shuffled channels every colour cast is as likely as its opposites, so a discriminator cannot learn one.
+
+    Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
     """
     perms = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]], device=x.device)
     order = perms[runtime.randint(0, 6, (x.shape[0],), generator=generator, device=x.device)]   # (N, 3) on x's device
@@ -250,6 +260,8 @@ def unpaired(n: int, size: int = 64, short_side: int | None = None, seed: int = 
     ``short_side``: the photographs are first resized to this short side (default ``max(192, size)``). A
     shipped photograph whose half cannot hold a ``size`` crop is enlarged until it can, and the source line
     says which were upsampled beyond their native resolution (at ``size=256``: chelsea, 300 pixels high).
+
+    Notebooks: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb, 02_unpaired_gan.ipynb
     """
     short_side = max(192, size) if short_side is None else short_side
     if short_side < size:
@@ -278,7 +290,10 @@ def unpaired(n: int, size: int = 64, short_side: int | None = None, seed: int = 
 
 @dataclasses.dataclass
 class TestPairs:
-    """Held-out test images: ``low`` and ground-truth ``normal`` (N, 3, H, W) in [0, 1], one name per image."""
+    """Held-out test images: ``low`` and ground-truth ``normal`` (N, 3, H, W) in [0, 1], one name per image.
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
+    """
 
     low: Tensor
     normal: Tensor
@@ -308,6 +323,8 @@ def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, condition
     """Every held-out photograph (centre crop size×size) under every named condition of :data:`CONDITIONS`.
 
     Full well :data:`TEST_FULL_WELL` electrons and read noise 0.004 for all; the noise is seeded, so the set is reproducible.
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
     """
     if size % 8:
         raise ValueError(f"test size must be a multiple of 8; got {size}")
@@ -320,7 +337,7 @@ def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, condition
         clean.append(x[:, top:top + size, left:left + size])
     unknown = [c for c in conditions if c not in CONDITIONS]
     if unknown:
-        raise KeyError(f"unknown conditions {unknown}; available: {sorted(CONDITIONS)}")
+        raise ValueError(f"unknown conditions {unknown}; available: {sorted(CONDITIONS)}")
     normal = torch.stack(clean).repeat(len(conditions), 1, 1, 1)
     lights = [illumination(CONDITIONS[c][0], len(photos), size, size, CONDITIONS[c][1], generator=g) for c in conditions]
     low = darken(normal, torch.cat(lights), peak=TEST_FULL_WELL, generator=g)
@@ -334,6 +351,8 @@ def load_folder(path: str | Path, short_side: int | None = None) -> list[Tensor]
     Raises :class:`~genmodels.data.base.DataFolderError` when the folder is missing or holds no images.
     Layouts understood: EnlightenGAN (``trainA``, ``trainB``), LOL (``our485/low``, ``our485/high``,
     ``eval15/low``, ``eval15/high``), LIME / NPE / MEF / DICM (a folder of images each).
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
     """
     layout = "a folder of .png/.jpg/.bmp images (e.g. EnlightenGAN trainA/ or trainB/, LOL our485/low, LIME/)"
     files = [p for p in require_folder(Path(path), layout) if p.suffix.lower() in IMAGE_SUFFIXES]
@@ -342,16 +361,15 @@ def load_folder(path: str | Path, short_side: int | None = None) -> list[Tensor]
     out = []
     for f in files:
         x = read_image(f)
-        if short_side is not None:
-            h, w = x.shape[1:]
-            s = short_side / min(h, w)
-            x = F.interpolate(x[None], size=(round(h * s), round(w * s)), mode="area")[0]
-        out.append(x)
+        out.append(x if short_side is None else resize_short_side(x, short_side))
     return out
 
 
 def sources() -> dict[str, str]:
-    """Where the low-light data would come from now."""
+    """Where the low-light data would come from now.
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
+    """
     root = runtime.data_dir() / "lowlight"
     real = (root / "trainA").is_dir() and (root / "trainB").is_dir()
     return {"lowlight-unpaired": f"folder {root}" if real else "shipped photographs darkened by a camera model",

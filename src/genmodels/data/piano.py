@@ -36,7 +36,7 @@ from .. import runtime
 from ._audio import (HOP, N_FFT, SR, bin_frequencies, check_audio, frame_times, istft, midi_to_hz,  # noqa: F401
                      spectrogram, stft, to_mono_float)  # the public ones re-exported: gm.data.piano.stft ...
 from ._midi import read_midi
-from .base import DataFolderError, require_folder
+from .base import DataFolderError, NonFiniteValuesError, require_folder
 
 PIECES = {
     "chopin_mazurka_op6no2": "chopin/mazurka06-2.krn",
@@ -97,8 +97,10 @@ def check_notes(notes: Tensor, what: str = "notes") -> Tensor:
         shape = tuple(notes.shape) if isinstance(notes, Tensor) else type(notes).__name__
         raise ValueError(f"{what}: expected a non-empty (M, 3) tensor of (onset s, offset s, MIDI pitch); got {shape}")
     on, off, p = notes.T
-    if not torch.isfinite(notes).all() or (on < 0).any() or (off <= on).any():
-        raise ValueError(f"{what}: expected finite times with 0 <= onset < offset")
+    if not torch.isfinite(notes).all():
+        raise NonFiniteValuesError(f"{what}: expected finite onsets, offsets and pitches; got NaN or inf")
+    if (on < 0).any() or (off <= on).any():
+        raise ValueError(f"{what}: expected times with 0 <= onset < offset")
     if (p < 0).any() or (p > 127).any() or (p != p.round()).any():
         raise ValueError(f"{what}: expected integer MIDI pitches in 0..127")
     return notes

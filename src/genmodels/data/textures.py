@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..metrics_image import luma
 from .base import DataFolderError, Images, require_folder, resize_square
 
 # name → (skimage.data function, colour?, side of the square crop taken from its top-left corner)
@@ -56,7 +57,7 @@ def _to_tensor(array: np.ndarray, channels: int) -> torch.Tensor:
     t = torch.from_numpy(np.ascontiguousarray(a))
     t = t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)
     if channels == 1 and t.shape[0] == 3:
-        t = (0.299 * t[0] + 0.587 * t[1] + 0.114 * t[2]).unsqueeze(0)
+        t = luma(t[None])[0]
     elif channels == 3 and t.shape[0] == 1:
         t = t.expand(3, -1, -1)
     return t.unsqueeze(0).clamp(0, 1)  # clamp only undoes float round-off of the conversions above

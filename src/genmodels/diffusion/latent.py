@@ -54,14 +54,14 @@ class CodeScale:
     def dim(self) -> int:
         return self.mean.numel()
 
-    def encode(self, z: Tensor) -> Tensor:
-        """u = (z − mean)/std for codes z (N, D)."""
-        _check_codes(z, "CodeScale.encode: z", self.dim)
+    def standardise(self, z: Tensor) -> Tensor:
+        """u = (z − mean)/std for codes z (N, D). (Not ``encode``: in this package ``encode`` takes images.)"""
+        _check_codes(z, "CodeScale.standardise: z", self.dim)
         return (z - self.mean.to(z)) / self.std.to(z)
 
-    def decode(self, u: Tensor) -> Tensor:
-        """z = mean + std · u for standardised codes u (N, D)."""
-        _check_codes(u, "CodeScale.decode: u", self.dim)
+    def unstandardise(self, u: Tensor) -> Tensor:
+        """z = mean + std · u for standardised codes u (N, D). (Not ``decode``: ``decode`` returns images.)"""
+        _check_codes(u, "CodeScale.unstandardise: u", self.dim)
         return self.mean.to(u) + self.std.to(u) * u
 
 
@@ -69,14 +69,14 @@ class CodeScale:
 def latent_sample(model: Denoiser, scale: CodeScale, decode: Callable[[Tensor], Tensor], n: int,
                   method: str | None = None, steps: int | None = None,
                   generator: torch.Generator | None = None) -> Tensor:
-    """n decoded samples: u ~ ``model.sample`` (n, D), z = ``scale.decode(u)``, then ``decode(z)`` (n, …).
+    """n decoded samples: u ~ ``model.sample`` (n, D), z = ``scale.unstandardise(u)``, then ``decode(z)`` (n, …).
 
-    ``model`` is a vector :class:`Denoiser` trained on ``scale.encode(codes)``; method and steps go to its
+    ``model`` is a vector :class:`Denoiser` trained on ``scale.standardise(codes)``; method and steps go to its
     :meth:`~.model.Denoiser.sample`; ``decode`` is the frozen autoencoder's decoder (e.g. ``vae.decode``).
     Notebook: chapters/06_diffusion/04_experiments.ipynb
     """
     if tuple(model.config.shape) != (scale.dim,):
         raise ValueError(f"the denoiser draws vectors of shape {tuple(model.config.shape)} but the code scale has "
-                         f"{scale.dim} dimensions: train the denoiser on scale.encode(codes)")
+                         f"{scale.dim} dimensions: train the denoiser on scale.standardise(codes)")
     u = model.sample(n, method, steps, generator=generator)
-    return decode(scale.decode(u))
+    return decode(scale.unstandardise(u))

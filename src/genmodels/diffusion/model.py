@@ -17,11 +17,14 @@ from torch import Tensor, nn
 from .. import runtime
 from ..train import Model, first
 from . import losses, samplers
-from .schedule import Schedule, linear_schedule
+from .schedule import Schedule, check_float, linear_schedule
 
 
 def time_features(c: Tensor, dim: int) -> Tensor:
-    """Sinusoidal features of a scalar per row: c (N,) → (N, dim), frequencies 1 … 1000 on a log scale."""
+    """Sinusoidal features of a scalar per row: c (N,) → (N, dim), frequencies 1 … 1000 on a log scale.
+
+    Notebooks: chapters/06_diffusion/01_score_matching.ipynb, 02_denoising_diffusion.ipynb, 03_flow_matching.ipynb
+    """
     half = dim // 2
     freqs = torch.exp(torch.linspace(0, math.log(1000.0), half, device=c.device, dtype=c.dtype))
     angles = c[:, None] * freqs[None]
@@ -45,7 +48,10 @@ class _Conditioning(nn.Module):
 
 
 class TimeMLP(nn.Module):
-    """Vectors (N, D) and a scalar c (N,) → (N, D): an MLP whose hidden layers add an embedding of c (and y)."""
+    """Vectors (N, D) and a scalar c (N,) → (N, D): an MLP whose hidden layers add an embedding of c (and y).
+
+    Notebooks: chapters/06_diffusion/01_score_matching.ipynb, 03_flow_matching.ipynb, 04_experiments.ipynb
+    """
 
     def __init__(self, dim: int, hidden: int = 128, layers: int = 3, n_classes: int = 0):
         super().__init__()
@@ -79,7 +85,10 @@ class _Block(nn.Module):
 
 
 class TimeUNet(nn.Module):
-    """Images (N, C, 28, 28) and c (N,) → (N, C, 28, 28): a two-level U-Net (28 → 14 → 7) with time embeddings."""
+    """Images (N, C, 28, 28) and c (N,) → (N, C, 28, 28): a two-level U-Net (28 → 14 → 7) with time embeddings.
+
+    Notebooks: chapters/06_diffusion/02_denoising_diffusion.ipynb, 03_flow_matching.ipynb
+    """
 
     def __init__(self, channels: int = 1, width: int = 32, n_classes: int = 0):
         super().__init__()
@@ -107,7 +116,10 @@ class TimeUNet(nn.Module):
 
 @dataclasses.dataclass
 class DenoiserConfig:
-    """Hyper-parameters of :class:`Denoiser`. ``shape``: one example's shape, (D,) for vectors or (C, 28, 28)."""
+    """Hyper-parameters of :class:`Denoiser`. ``shape``: one example's shape, (D,) for vectors or (C, 28, 28).
+
+    Notebooks: chapters/06_diffusion/03_flow_matching.ipynb, 04_experiments.ipynb
+    """
 
     shape: tuple[int, ...] = (1, 28, 28)
     objective: str = "eps"       # "eps" (DDPM's ε-prediction) or "flow" (conditional flow matching)
@@ -152,6 +164,21 @@ class Denoiser(Model):
         y = batch[1].long()
         drop = runtime.rand(y.shape[0], device=y.device) < self.config.p_uncond
         return x, torch.where(drop, torch.full_like(y, self.config.n_classes), y)
+
+    def check_data(self, data) -> None:
+        """Training data x (N, *shape), float and finite (any range: pixels are usually mapped to [−1, 1]), with
+        integer labels y (N,) in 0..n_classes−1 for a class-conditional model; checked once per ``fit``."""
+        x = first(data)
+        check_float(x, "Denoiser: training data")
+        if x.shape[1:] != tuple(self.config.shape):
+            raise ValueError(f"Denoiser: expected examples of shape {tuple(self.config.shape)}; got {tuple(x.shape[1:])}")
+        if self.config.n_classes:
+            if isinstance(data, Tensor) or len(data) < 2:
+                raise ValueError("a class-conditional Denoiser needs batches (x, y)")
+            y = data[1]
+            if y.is_floating_point() or int(y.min()) < 0 or int(y.max()) >= self.config.n_classes:
+                raise ValueError(f"Denoiser: expected integer labels in 0..{self.config.n_classes - 1}; got "
+                                 f"{y.dtype} in [{y.min().item()}, {y.max().item()}]")
 
     def loss(self, batch) -> dict[str, Tensor]:
         x, y = self._split(batch)
@@ -205,7 +232,10 @@ class Denoiser(Model):
 
 @dataclasses.dataclass
 class ScoreConfig:
-    """Hyper-parameters of :class:`NoiseConditionalScore`: vectors of ``dim``, a geometric ladder of ``levels``."""
+    """Hyper-parameters of :class:`NoiseConditionalScore`: vectors of ``dim``, a geometric ladder of ``levels``.
+
+    Notebook: chapters/06_diffusion/01_score_matching.ipynb
+    """
 
     dim: int = 2
     sigma_max: float = 3.0
@@ -234,14 +264,30 @@ class NoiseConditionalScore(Model):
         """s_θ(x, σ): x (N, D), σ (N,) → (N, D)."""
         return self.net(x, sigma.log()) / sigma[:, None]
 
+    def check_data(self, data) -> None:
+        """Training vectors x (N, dim), float and finite; checked once per ``fit``."""
+        x = first(data)
+        check_float(x, "NoiseConditionalScore: training data")
+        if x.ndim != 2 or x.shape[1] != self.config.dim:
+            raise ValueError(f"NoiseConditionalScore: expected vectors (N, {self.config.dim}); got {tuple(x.shape)}")
+
     def loss(self, batch) -> dict[str, Tensor]:
         x = first(batch)
         idx = runtime.randint(0, self.config.levels, (x.shape[0],), device=x.device)
         return {"loss": losses.dsm_loss(self.score, x, self.sigmas[idx])}
 
     @torch.no_grad()
-    def sample(self, x: Tensor, n_steps_each: int = 100, step_lr: float = 1e-4,
-               generator: torch.Generator | None = None) -> Tensor:
+    def sample_from(self, x: Tensor, n_steps_each: int = 100, step_lr: float = 1e-4,
+                    generator: torch.Generator | None = None) -> Tensor:
         """Annealed Langevin from ``x`` (N, D) down the ladder, ending with Tweedie's denoising step."""
         return samplers.annealed_langevin(self.score, x, self.sigmas, n_steps_each, step_lr, generator=generator,
                                           final_denoise=True)
+
+    @torch.no_grad()
+    def sample(self, n: int, n_steps_each: int = 100, step_lr: float = 1e-4,
+               generator: torch.Generator | None = None) -> Tensor:
+        """n vectors (n, D): :meth:`sample_from` chains started from N(0, σ_max²·I), the widest level's
+        noise, drawn with ``generator`` on the model's device."""
+        dev = self.sigmas.device
+        x = self.sigmas[0] * runtime.randn(n, self.config.dim, generator=generator, device=dev)
+        return self.sample_from(x, n_steps_each, step_lr, generator=generator)

@@ -105,7 +105,10 @@ def ddpm_sample(eps_fn: Field, x: Tensor, schedule: Schedule, generator: torch.G
 
 
 def ddim_times(T: int, n_steps: int) -> list[int]:
-    """``n_steps`` time indices from T−1 down to 0, evenly spaced (DDIM's sub-sequence τ), as a list."""
+    """``n_steps`` time indices from T−1 down to 0, evenly spaced (DDIM's sub-sequence τ), as a list.
+
+    Notebook: chapters/06_diffusion/02_denoising_diffusion.ipynb
+    """
     if not 1 <= n_steps <= T:
         raise ValueError(f"n_steps must lie in [1, T={T}]; got {n_steps!r}")
     return sorted({round(v) for v in torch.linspace(T - 1, 0, int(n_steps)).tolist()}, reverse=True)
@@ -169,5 +172,8 @@ def ode_sample(v_fn: Field, x: Tensor, n_steps: int, method: str = "euler", t0: 
 
 
 def evaluations(method: str, n_steps: int) -> int:
-    """Network evaluations per sample of :func:`ode_sample` (``euler``/``heun``) or ``ddpm``/``ddim``/``langevin``."""
+    """Network evaluations per sample of :func:`ode_sample` (``euler``/``heun``) or ``ddpm``/``ddim``/``langevin``.
+
+    Notebooks: chapters/06_diffusion/03_flow_matching.ipynb, 04_experiments.ipynb
+    """
     return 2 * n_steps if method == "heun" else n_steps

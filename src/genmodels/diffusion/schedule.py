@@ -13,14 +13,21 @@ import math
 import torch
 from torch import Tensor
 
+from ..history import NonFiniteValuesError
+
 
 def check_float(x: Tensor, what: str) -> None:
-    """Raise ``TypeError`` unless ``x`` is a float tensor, ``ValueError`` if it holds NaN or inf."""
+    """Raise ``TypeError`` unless ``x`` is a float tensor, :class:`NonFiniteValuesError` if it holds NaN or inf.
+
+    ``x``: any shape.
+
+    Notebooks: chapters/06_diffusion/01_score_matching.ipynb, 02_denoising_diffusion.ipynb, 03_flow_matching.ipynb
+    """
     if not isinstance(x, Tensor) or not x.is_floating_point():
         got = x.dtype if isinstance(x, Tensor) else type(x).__name__
         raise TypeError(f"{what}: expected a float tensor; got {got}")
     if not torch.isfinite(x).all():
-        raise ValueError(f"{what}: expected finite values; got NaN or inf")
+        raise NonFiniteValuesError(f"{what}: expected finite values; got NaN or inf")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +79,10 @@ class Schedule:
 
 
 def check_times(t: Tensor, T: int, x: Tensor) -> None:
-    """Raise unless ``t`` is an integer tensor (N,) of steps in [0, T) for a batch ``x`` (N, …)."""
+    """Raise unless ``t`` is an integer tensor (N,) of steps in [0, T) for a batch ``x`` (N, …).
+
+    Notebook: chapters/06_diffusion/02_denoising_diffusion.ipynb
+    """
     if not isinstance(t, Tensor) or t.dtype not in (torch.int64, torch.int32):
         raise TypeError(f"time steps t must be an integer tensor of shape (N,); got {getattr(t, 'dtype', type(t))}")
     if t.shape != (x.shape[0],):

@@ -202,8 +202,8 @@ class GenerativeConvNet(train.Model):
         """The mean σ²·B_{w,δ(I)} of the Gaussian piece that holds I (the auto-encoding I → δ → σ²B), (N, C, H, W)."""
         return self.config.sigma**2 * self.basis(x)
 
-    def sample(self, x: Tensor, n_steps: int | None = None, noise: bool = True,
-               generator: torch.Generator | None = None) -> Tensor:
+    def sample_from(self, x: Tensor, n_steps: int | None = None, noise: bool = True,
+                    generator: torch.Generator | None = None) -> Tensor:
         """Langevin chains from ``x`` (N, C, H, W) under this model's σ and ε; returns (N, C, H, W), detached.
 
         ``n_steps`` defaults to the config's L (and passes through ``gm.runtime.capped``); the result is in
@@ -214,10 +214,16 @@ class GenerativeConvNet(train.Model):
         return langevin(self, x, cfg.n_steps if n_steps is None else n_steps, cfg.step_size, cfg.sigma, noise,
                         generator=generator)
 
-    def reference_draws(self, n: int) -> Tensor:
+    def sample(self, n: int, n_steps: int | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """n images (n, C, H, W) in the model's units: :meth:`sample_from` chains started from the reference
+        q = N(0, σ²·1), drawn with ``generator``, on the model's device."""
+        return self.sample_from(self.reference_draws(n, generator), n_steps, generator=generator)
+
+    def reference_draws(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """n draws σZ from the reference q = N(0, σ²·1), shape (n, C, H, W), on the model's device."""
         cfg = self.config
-        return cfg.sigma * runtime.randn(n, cfg.channels, cfg.size, cfg.size, device=self.chains.device)
+        return cfg.sigma * runtime.randn(n, cfg.channels, cfg.size, cfg.size, generator=generator,
+                                         device=self.chains.device)
 
     def _start(self, observed: Tensor) -> tuple[Tensor, Tensor | None]:
         """Where this iteration's chains start (see ``ConvNetConfig.init``), and the buffer rows they came from."""
@@ -247,7 +253,7 @@ class GenerativeConvNet(train.Model):
         observed = batch if isinstance(batch, Tensor) else batch[0]
         self._check(observed)            # finiteness is checked once per fit (check_data), not at every step
         start, rows = self._start(observed)
-        synthesized = self.sample(start)
+        synthesized = self.sample_from(start)
         out: dict[str, Tensor] = {}
         if cfg.init == "data":
             with torch.no_grad():

@@ -17,7 +17,9 @@ class Prototype(nn.Module):
     """f(I) = Σ_k h(⟨I, w_k⟩ + b_k) with ReLU h, for images flattened to vectors I (N, D).
 
     weight: (K, D), the filters w_k (and the basis functions of the Gaussian pieces' means); bias: (K,).
-    The parameters keep the dtype of ``weight`` (float32 or float64); inputs are cast to it.
+    The parameters keep the dtype of ``weight`` (float32 or float64); inputs are cast to it. Like every
+    ``nn.Module`` it computes on its parameters' device (move it with ``.to``): an input on another device is
+    refused with a message, not copied behind the caller's back at every call.
 
     Notebook: chapters/03_generative_convnet/02_hidden_autoencoder.ipynb
     """
@@ -34,6 +36,9 @@ class Prototype(nn.Module):
     def _check(self, x: Tensor) -> Tensor:
         if x.ndim != 2 or x.shape[1] != self.weight.shape[1]:
             raise ValueError(f"Prototype: expected images as vectors (N, {self.weight.shape[1]}); got {tuple(x.shape)}")
+        if x.device != self.weight.device:
+            raise ValueError(f"Prototype: the images are on {x.device} but the filters on {self.weight.device}; "
+                             f"move one of them (e.g. prototype.to(x.device))")
         return x.to(self.weight.dtype)
 
     def responses(self, x: Tensor) -> Tensor:

@@ -153,6 +153,13 @@ class EnhancerGAN(train.Model):
         """Patch scores of D₁ on y (N, 3, H, W) and of D₂ on y average-pooled by 2, each flattened to (N·patches,)."""
         return [self.D[0](y).flatten(), self.D[1](F.avg_pool2d(y, 2)).flatten()]
 
+    def check_data(self, data) -> None:
+        """Training data (x low, y normal): both RGB (N, 3, H, W) in [0, 1]; checked once per ``fit``."""
+        if isinstance(data, Tensor) or len(data) != 2:
+            raise ValueError("EnhancerGAN trains on pairs (x low-light, y normal-light) of unpaired RGB crops")
+        _check_rgb(data[0], "EnhancerGAN: x (low-light)")
+        _check_rgb(data[1], "EnhancerGAN: y (normal-light)")
+
     def training_step(self, batch, optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, Tensor]:
         """One LSGAN step of both discriminators, then one of G, on a batch (x low, y normal) of (N, 3, H, W).
 
@@ -211,6 +218,10 @@ def training_data(crops: int, size: int) -> tuple:
 
     Chapters 03 and 04 train or load up to four enhancers on the same crops; at the full budget (1,000 crops of
     256²) rendering them through the camera model takes minutes on a CPU. Callers must not modify the tensors.
+
+    Returns two :class:`~genmodels.data.base.Images` whose ``x`` is (crops, 3, size, size) in [0, 1].
+
+    Notebooks: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb, 03_attention.ipynb, 04_experiments.ipynb
     """
     from .. import runtime
     from ..data import lowlight as data
