@@ -176,3 +176,53 @@ def test_shuffle_channels_draws_its_orders_on_the_images_device(monkeypatch):
     order = perms[torch.randint(6, (6,), generator=torch.Generator().manual_seed(0))]   # a plain CPU draw, same seed
     expected = torch.stack([x[i, order[i]] for i in range(6)])
     assert torch.equal(D.shuffle_channels(x, torch.Generator().manual_seed(0)), expected)
+
+
+# ---------------------------------------------------------------- the reader's real folders: LOL pairs, NIQE of a folder
+
+
+def _write(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
+def test_lol_pairs_match_by_name_and_refuse_a_broken_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    high = {n: (rng.random((40, 56, 3)) * 255).astype(np.uint8) for n in ("2", "10", "7")}
+    for n, a in high.items():
+        _write(tmp_path / "eval15" / "high" / f"{n}.png", a)
+        _write(tmp_path / "eval15" / "low" / f"{n}.png", a // 8)            # the same scene, darker
+    pairs = gm.data.lol.pairs("test", root=tmp_path)
+    assert pairs.names == ["10", "2", "7"] and pairs.low.shape == pairs.normal.shape == (3, 3, 40, 56)
+    for i, n in enumerate(pairs.names):                                       # each low image with its own high one
+        np.testing.assert_array_equal((pairs.normal[i].permute(1, 2, 0).numpy() * 255).round(), high[n])
+        np.testing.assert_array_equal((pairs.low[i].permute(1, 2, 0).numpy() * 255).round(), high[n] // 8)
+    square = gm.data.lol.pairs("test", root=tmp_path, size=32)
+    assert square.low.shape == (3, 3, 32, 32) and "eval15" in square.source
+    # PSNR of the pairs against themselves is infinite-free and the darker inputs score lower than the normal ones
+    assert float(gm.metrics.psnr(pairs.low, pairs.normal).mean()) < 20
+    with pytest.raises(ValueError, match="unknown LOL split 'val'"):
+        gm.data.lol.pairs("val", root=tmp_path)
+    with pytest.raises(ValueError, match="multiple of 8"):
+        gm.data.lol.pairs("test", root=tmp_path, size=30)
+    with pytest.raises(DataFolderError, match="our485.*does not exist.*LOL's layout"):
+        gm.data.lol.pairs("train", root=tmp_path)
+    (tmp_path / "eval15" / "high" / "7.png").unlink()
+    with pytest.raises(DataFolderError, match=r"only in low/: \['7'\]"):
+        gm.data.lol.pairs("test", root=tmp_path)
+    assert "not present" in gm.data.lol.sources()["lol"]                    # the tests never see a reader's data
+
+
+def test_score_folder_gives_each_methods_mean_niqe_over_images_of_different_sizes(tmp_path):
+    rng = np.random.default_rng(1)
+    for i, shape in enumerate(((200, 240, 3), (224, 200, 3))):
+        _write(tmp_path / "LIME" / f"{i}.png", (rng.random(shape) * 60).astype(np.uint8))
+    methods = {"input": lambda x: x, "gamma": lambda x: L.gamma_correction(x, 2.2)}
+    table = L.score_folder(tmp_path / "LIME", methods)
+    images = [x for _, x in D.iter_folder(tmp_path / "LIME")]
+    for name, f in methods.items():
+        ref = np.mean([float(gm.metrics.niqe(f(x[None]))[0]) for x in images])
+        assert table[name]["NIQE"] == pytest.approx(ref, rel=1e-6) and table[name]["images"] == 2
+    assert "NIQE" in L.format_table(table)
+    with pytest.raises(DataFolderError, match="does not exist"):
+        L.score_folder(tmp_path / "NPE", methods)

@@ -79,4 +79,10 @@ MUTATIONS = [
              "EnhancerGAN trains on a normal-light domain outside [0, 1]", ("tests/test_input_checks.py",)),
     Mutation(_DATA, "    return x if short_side is None else resize_short_side(x, short_side)",
              "    return x if short_side is None else x", "photo ignores short_side", _TD),
+    Mutation("src/genmodels/data/lol.py", "    names = sorted(low)\n", "    names = sorted(low)[::-1]\n",
+             "LOL pairs not in sorted name order", _TD),
+    Mutation("src/genmodels/data/lol.py", "        x, y = read_image(low[name]), read_image(high[name])",
+             "        x, y = read_image(low[name]), read_image(high[names[0]])", "LOL: every low image paired with the first high one", _TD),
+    Mutation("src/genmodels/lowlight/evaluate.py", "            sums[name] += float(metrics.niqe(y)[0])",
+             "            sums[name] = float(metrics.niqe(y)[0])", "score_folder keeps the last image's NIQE, not the sum", _TD),
 ]

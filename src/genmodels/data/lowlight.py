@@ -28,6 +28,7 @@ import dataclasses
 import math
 import os
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -295,6 +296,8 @@ class TestPairs:
     Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
     """
 
+    __test__ = False   # a library class, not a pytest test class, whatever its name
+
     low: Tensor
     normal: Tensor
     names: list[str]
@@ -345,12 +348,16 @@ def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, condition
     return TestPairs(low, normal, names, "shipped photographs darkened by the camera model (held out from training)")
 
 
-def load_folder(path: str | Path, short_side: int | None = None) -> list[Tensor]:
-    """Every image file under ``path`` (recursively) as a list of (3, H, W) tensors in [0, 1].
+test_pairs.__test__ = False   # a library function, not a pytest test, when a test module imports it by name
 
-    Raises :class:`~genmodels.data.base.DataFolderError` when the folder is missing or holds no images.
-    Layouts understood: EnlightenGAN (``trainA``, ``trainB``), LOL (``our485/low``, ``our485/high``,
-    ``eval15/low``, ``eval15/high``), LIME / NPE / MEF / DICM (a folder of images each).
+
+def iter_folder(path: str | Path, short_side: int | None = None) -> Iterator[tuple[str, Tensor]]:
+    """(file name, image (3, H, W) in [0, 1]) for every image file under ``path`` (recursively, sorted), read one
+    at a time, so a large folder is never held in memory.
+
+    The folder is checked before the first image: :class:`~genmodels.data.base.DataFolderError` when it is
+    missing or holds no images. Layouts understood: EnlightenGAN (``trainA``, ``trainB``), LOL (``our485/low``,
+    ``eval15/high``, …; :mod:`genmodels.data.lol` pairs them), LIME / NPE / MEF / DICM (a folder of images each).
 
     Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
     """
@@ -358,11 +365,20 @@ def load_folder(path: str | Path, short_side: int | None = None) -> list[Tensor]
     files = [p for p in require_folder(Path(path), layout) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise DataFolderError(f"data folder {path} has no image files ({', '.join(IMAGE_SUFFIXES)}); expected {layout}")
-    out = []
-    for f in files:
-        x = read_image(f)
-        out.append(x if short_side is None else resize_short_side(x, short_side))
-    return out
+
+    def read() -> Iterator[tuple[str, Tensor]]:
+        for f in files:
+            x = read_image(f)
+            yield f.name, (x if short_side is None else resize_short_side(x, short_side))
+    return read()
+
+
+def load_folder(path: str | Path, short_side: int | None = None) -> list[Tensor]:
+    """Every image of :func:`iter_folder` in one list of (3, H, W) tensors in [0, 1].
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
+    """
+    return [x for _, x in iter_folder(path, short_side)]
 
 
 def sources() -> dict[str, str]:

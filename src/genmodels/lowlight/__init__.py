@@ -20,7 +20,7 @@ The package mirrors the chapters; every name is importable as ``gm.lowlight.<nam
   the output (eq. (lowlight-output)), two PatchGAN discriminators and least-squares losses from
   :mod:`genmodels.gan`; :class:`EnhancerConfig` and :func:`train_enhancer` (its sizes: ``gm.recipes.SIZES["lowlight"]``).
   Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
-* :mod:`.evaluate`: :func:`enhance_all`, :func:`scores`, :func:`format_table`.
+* :mod:`.evaluate`: :func:`enhance_all`, :func:`scores`, :func:`score_folder`, :func:`format_table`.
   Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
 
 Shapes: images are (N, 3, H, W) in [0, 1]; single-channel maps (N, 1, H, W). Every function returns on its
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from .attention import attention_explorer, attention_map, feature_saliency, upsample
 from .classic import clahe, equalize_hist, gamma_correction, gray, lime, lime_illumination, on_value
-from .evaluate import enhance_all, format_table, scores
+from .evaluate import enhance_all, format_table, score_folder, scores
 from .features import VGG16_FILE, OrientedEnergy, VGGFeatures, feature_extractor, vgg16_features
 from .losses import brightness_loss, chromaticity, colour_error, colour_loss, perceptual_loss, tent_mean
 from .model import ATTENTION_MODES, BLEND_START_LOGIT, EnhancerConfig, EnhancerGAN, train_enhancer
@@ -39,6 +39,6 @@ __all__ = [
     "ATTENTION_MODES", "BLEND_START_LOGIT", "EnhancerConfig", "EnhancerGAN", "OrientedEnergy",
     "VGG16_FILE", "VGGFeatures", "attention_explorer", "attention_map", "brightness_loss", "chromaticity", "clahe",
     "colour_error", "colour_loss", "enhance_all", "equalize_hist", "feature_extractor", "feature_saliency",
-    "format_table", "gamma_correction", "gray", "lime", "lime_illumination", "on_value", "perceptual_loss", "scores",
-    "tent_mean", "train_enhancer", "upsample", "vgg16_features",
+    "format_table", "gamma_correction", "gray", "lime", "lime_illumination", "on_value", "perceptual_loss",
+    "score_folder", "scores", "tent_mean", "train_enhancer", "upsample", "vgg16_features",
 ]

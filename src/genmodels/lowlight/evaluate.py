@@ -1,4 +1,5 @@
-"""Running and scoring enhancers side by side: :func:`enhance_all`, :func:`scores`, :func:`format_table`.
+"""Running and scoring enhancers side by side: :func:`enhance_all`, :func:`scores`, :func:`score_folder` (NIQE of a
+folder without ground truth), :func:`format_table`.
 
 Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
 """
@@ -45,6 +46,27 @@ def scores(results: Mapping[str, Tensor], reference: Tensor | None = None) -> di
             row["SSIM"] = float(metrics.ssim(y, reference).mean())
         table[name] = row
     return table
+
+
+def score_folder(path, methods: Mapping[str, Callable[[Tensor], Tensor]],
+                 short_side: int | None = None) -> dict[str, dict[str, float]]:
+    """Mean NIQE of each method's output over a folder of low-light images without ground truth (LIME, NPE, MEF,
+    DICM, or a reader's own photographs): name → {"NIQE": mean, "images": count}, ready for :func:`format_table`.
+
+    Images are read and enhanced one at a time (:func:`genmodels.data.lowlight.iter_folder`), so they may differ in
+    size and the folder never sits in memory whole; ``short_side`` resizes each first. NIQE needs over 192 px a side.
+
+    Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
+    """
+    from .. import metrics
+    from ..data.lowlight import iter_folder
+
+    sums, count = dict.fromkeys(methods, 0.0), 0
+    for _, x in iter_folder(path, short_side):
+        for name, y in enhance_all(methods, x[None]).items():
+            sums[name] += float(metrics.niqe(y)[0])
+        count += 1
+    return {name: {"NIQE": total / count, "images": float(count)} for name, total in sums.items()}
 
 
 def format_table(table: Mapping[str, Mapping[str, float]]) -> str:
