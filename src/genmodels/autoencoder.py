@@ -85,7 +85,7 @@ class Autoencoder(train.Model):
 
     def loss(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
         """``loss``: the batch mean of the per-image reconstruction loss (nats for bernoulli), eq. (ae-risk)."""
-        x = batch if isinstance(batch, Tensor) else batch[0]
+        x = train.first(batch)
         rec = reconstruction_loss(self.decode_logits(self.encode(x)), x, self.config.likelihood).mean()
         return {"loss": rec}
 

@@ -170,7 +170,7 @@ class GAN(train.Model):
         Returns the scalars ``loss_d`` (eq. gan-value, negated), ``loss_g`` (``config.g_loss``), and the
         batch means ``d_real`` = D(x), ``d_fake`` = D(G(z)) measured before D's update.
         """
-        x = batch if isinstance(batch, Tensor) else batch[0]
+        x = train.first(batch)
         check_images(x, f"{type(self).__name__}.training_step")
         n = x.shape[0]
         # discriminator: ascend V(D, G) = E log D(x) + E log(1 - D(G(z))), G fixed (fakes detached)
@@ -211,7 +211,7 @@ class GAN(train.Model):
     @torch.no_grad()
     def validation_step(self, batch: Tensor | tuple[Tensor, ...]) -> dict[str, Tensor]:
         """``loss_d``, ``d_real``, ``d_fake`` on x (N, C, S, S) and fakes from a local generator (seed 0)."""
-        x = batch if isinstance(batch, Tensor) else batch[0]
+        x = train.first(batch)
         check_images(x, f"{type(self).__name__}.validation_step")
         d_real = self.discriminator(x)
         d_fake = self.discriminator(self.generator(self.noise(x.shape[0], torch.Generator().manual_seed(0))))
@@ -369,7 +369,7 @@ class ToyGAN(train.Model):
 
     def check_data(self, data: Tensor | tuple[Tensor, ...]) -> None:
         """Training points x (N, 2), finite (points have no range); checked once per ``fit``."""
-        x = data if isinstance(data, Tensor) else data[0]
+        x = train.first(data)
         if x.ndim != 2 or x.shape[1] != 2 or not x.is_floating_point():
             raise ValueError(f"ToyGAN: expected float points of shape (N, 2); got {x.dtype} {tuple(x.shape)}")
         if not torch.isfinite(x).all():
@@ -391,7 +391,7 @@ class ToyGAN(train.Model):
 
     def training_step(self, batch: Tensor | tuple[Tensor, ...], optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, Tensor]:
         """``n_critic`` D/critic updates on slices of the batch x (N, 2), then one G update."""
-        x = batch if isinstance(batch, Tensor) else batch[0]
+        x = train.first(batch)
         if x.ndim != 2 or x.shape[1] != 2:
             raise ValueError(f"ToyGAN.training_step: expected points of shape (N, 2); got {tuple(x.shape)}")
         extra: dict[str, Tensor] = {}

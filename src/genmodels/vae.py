@@ -216,7 +216,7 @@ class VAE(train.Model):
 
     def loss(self, batch: Tensor | tuple[Tensor, ...], generator: torch.Generator | None = None) -> dict[str, Tensor]:
         """Batch means: ``loss`` = rec + β·kl (β = ``config.beta``), ``rec`` = −log p(x|z), ``kl`` (eq. vae-kl)."""
-        x = batch if isinstance(batch, Tensor) else batch[0]
+        x = train.first(batch)
         t = self.elbo_terms(x, generator)
         rec, kl = -t["rec"].mean(), t["kl"].mean()
         return {"loss": rec + self.config.beta * kl, "rec": rec, "kl": kl}

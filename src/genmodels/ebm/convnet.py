@@ -250,7 +250,7 @@ class GenerativeConvNet(train.Model):
         (``units_kept``: fraction of units; ``pattern_kept``: fraction of images with the whole pattern).
         """
         cfg = self.config
-        observed = batch if isinstance(batch, Tensor) else batch[0]
+        observed = train.first(batch)
         self._check(observed)            # finiteness is checked once per fit (check_data), not at every step
         start, rows = self._start(observed)
         synthesized = self.sample_from(start)
@@ -282,7 +282,7 @@ class GenerativeConvNet(train.Model):
     @torch.no_grad()
     def validation_step(self, batch) -> dict[str, Tensor]:
         """Mean score f and reconstruction error ‖I − σ²B‖² per image of held-out images (N, C, H, W)."""
-        observed = batch if isinstance(batch, Tensor) else batch[0]
+        observed = train.first(batch)
         err = (observed - self.reconstruct(observed)).pow(2).flatten(1).sum(1).mean()
         return {"f": self(observed).mean(), "reconstruction": err}
 

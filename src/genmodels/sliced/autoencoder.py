@@ -137,7 +137,7 @@ class SlicedAutoencoder(train.Model):
 
         Notebook: chapters/02_sliced_autoencoders/03_training_on_mnist.ipynb
         """
-        x = batch if isinstance(batch, Tensor) else batch[0]
+        x = train.first(batch)
         z = self.encode(x)
         rec = self.rec_error(x, self.decode(z)).mean()
         c = self.config
