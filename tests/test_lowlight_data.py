@@ -226,3 +226,10 @@ def test_score_folder_gives_each_methods_mean_niqe_over_images_of_different_size
     assert "NIQE" in L.format_table(table)
     with pytest.raises(DataFolderError, match="does not exist"):
         L.score_folder(tmp_path / "NPE", methods)
+
+
+def test_photo_resizes_its_short_side_with_the_packages_one_resize():
+    full = D.photo("rocket")                                    # 427 × 640
+    small = D.photo("rocket", short_side=100)
+    assert full.shape == (3, 427, 640) and small.shape == (3, 100, 150)
+    torch.testing.assert_close(small, gm.data.base.resize_short_side(full, 100))

@@ -364,3 +364,14 @@ def test_cw_closed_form_is_the_sliced_cramer_wold_distance_averaged_over_every_d
     torch.testing.assert_close(sliced.cw_closed_form(z), sliced.cw_closed_form(z, sliced.silverman_gamma(n)))
     with pytest.raises(ValueError, match=r"\(n ≥ 2, D\)"):
         sliced.cw_closed_form(torch.randn(5))
+
+
+def test_cw_1d_without_gradients_uses_one_buffer_and_gives_the_same_values(monkeypatch):
+    y = _sample(7, 40, 5)
+    monkeypatch.setitem(distances._CW_CHUNK, "cpu", 2 * 40 * 40)          # blocks of 2 rows: 4 blocks, one partial
+    free = sliced.cw_1d(y, 0.3)
+    tracked = sliced.cw_1d(y.clone().requires_grad_(), 0.3)               # the autograd path, a block list
+    torch.testing.assert_close(free, tracked.detach(), rtol=1e-12, atol=0)
+    tracked.sum().backward()                                              # and it still differentiates
+    with torch.no_grad():
+        torch.testing.assert_close(sliced.cw_1d(y.clone().requires_grad_(), 0.3), free, rtol=1e-12, atol=0)

@@ -59,4 +59,6 @@ MUTATIONS = [
              "    return (1.0 + 2.0 * s / (2.0 * dim - 3.0)).rsqrt()", "Kummer approximation with 2s for 4s", _T),
     Mutation("src/genmodels/sliced/distances.py", "+ n * n / math.sqrt(1.0 + gamma)", "+ n * n / math.sqrt(1.0 + 2.0 * gamma)",
              "CWAE closed form: the prior's self-term smoothed twice", _T),
+    Mutation("src/genmodels/sliced/distances.py", "b.square_().mul_(-0.5 / var).exp_()", "b.square_().mul_(-1.0 / var).exp_()",
+             "cw_1d's no-gradient path with the kernel's variance halved", _T),
 ]

@@ -120,6 +120,23 @@ def _mean_gauss_at_zero(m: Tensor, var: float, dims: tuple[int, ...]) -> Tensor:
 _CW_CHUNK = {"cpu": 2**17, "other": 2**26}
 
 
+def _pair_means_in_one_buffer(y: Tensor, rows: int, var: float) -> Tensor:
+    """The pairwise term of :func:`cw_1d` without gradients, computed block by block in one reused buffer.
+
+    A new (rows, n, n) block per step fragments glibc's heap: once its mmap threshold has risen past the block
+    size, thousands of 8 MB blocks (n = 1,024) grew one evaluation of 4,000 rows to 21 GB and the kernel was
+    killed (measured: 0.6 GB at 600 rows, 6 GB at 900). The same arithmetic in place needs one block."""
+    k, n = y.shape
+    buf = y.new_empty(min(rows, k), n, n)
+    out = y.new_empty(k)
+    for start in range(0, k, rows):
+        c = y[start:start + rows]
+        b = buf[:c.shape[0]]
+        torch.sub(c.unsqueeze(-1), c.unsqueeze(-2), out=b)
+        out[start:start + c.shape[0]] = b.square_().mul_(-0.5 / var).exp_().mean((-2, -1))
+    return out / math.sqrt(2.0 * math.pi * var)
+
+
 def cw_1d(y: Tensor, gamma: float | None = None) -> Tensor:
     r"""Squared Cramér–Wold distance: :math:`\|\frac1n\sum_i \mathcal N(y_i,\gamma) - \mathcal N(0, 1+\gamma)\|_2^2`.
 
@@ -135,9 +152,12 @@ def cw_1d(y: Tensor, gamma: float | None = None) -> Tensor:
         raise ValueError(f"cw_1d: gamma must be a positive variance; got {gamma}")
     block = _CW_CHUNK["cpu" if y.device.type == "cpu" else "other"]
     rows = max(1, block // (n * n))  # the (rows, n, n) block of pairwise differences
-    pairs = torch.cat([
-        _mean_gauss_at_zero(c.unsqueeze(-1) - c.unsqueeze(-2), 2.0 * gamma, (-2, -1)) for c in y.split(rows)
-    ])
+    if y.requires_grad and torch.is_grad_enabled():
+        pairs = torch.cat([
+            _mean_gauss_at_zero(c.unsqueeze(-1) - c.unsqueeze(-2), 2.0 * gamma, (-2, -1)) for c in y.split(rows)
+        ])
+    else:
+        pairs = _pair_means_in_one_buffer(y, rows, 2.0 * gamma)
     cross = _mean_gauss_at_zero(y, 1.0 + 2.0 * gamma, (-1,))
     prior = 1.0 / math.sqrt(2.0 * math.pi * (2.0 + 2.0 * gamma))
     return pairs + prior - 2.0 * cross
