@@ -162,3 +162,19 @@ def test_uncapped_lifts_the_step_cap_inside_the_block_only(monkeypatch):
     with gm.runtime.uncapped():
         pass
     assert gm.runtime.max_steps() is None
+
+
+def test_glue_stores_numpy_and_torch_scalars_as_plain_numbers(monkeypatch):
+    import sys
+    import types
+
+    import numpy as np
+
+    got = {}
+    fake = types.ModuleType("myst_nb")
+    fake.glue = lambda name, value, display=True: got.__setitem__(name, value)
+    monkeypatch.setitem(sys.modules, "myst_nb", fake)
+    gm.notebook.glue("a", np.float64(23.7), display=False)     # its repr 'np.float64(23.7)' broke {glue:text}`a:.1f`
+    gm.notebook.glue("b", torch.tensor(3.0), display=False)
+    gm.notebook.glue("c", "text", display=False)
+    assert got == {"a": 23.7, "b": 3.0, "c": "text"} and type(got["a"]) is float and type(got["b"]) is float

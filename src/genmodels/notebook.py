@@ -17,6 +17,8 @@ def glue(name: str, value, display: bool = True) -> None:
 
     Notebook: chapters/00_foundations/01_autoencoders.ipynb
     """
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():   # a NumPy or torch scalar: its repr
+        value = value.item()   # ("np.float64(23.7)") is what myst-nb would try to format, and it cannot
     try:
         from myst_nb import glue as store
     except ImportError:
