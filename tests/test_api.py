@@ -140,6 +140,17 @@ def test_no_numpy_conversion_without_a_move_to_the_cpu():
     assert not bad, bad
 
 
+def test_centre_crop_takes_the_central_window_and_refuses_a_larger_one():
+    import pytest
+    import torch
+
+    x = torch.arange(42.0).view(1, 6, 7)
+    assert torch.equal(gm.data.base.centre_crop(x, 2, 3), x[:, 2:4, 2:5])
+    assert torch.equal(gm.data.base.centre_crop(x, 5), x[:, 0:5, 1:6])       # odd margins: the extra row/column at the end
+    with pytest.raises(ValueError, match="resize it first"):
+        gm.data.base.centre_crop(x, 7)
+
+
 def test_one_resize_helper_crops_the_central_square():
     import torch
 

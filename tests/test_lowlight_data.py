@@ -199,6 +199,9 @@ def test_lol_pairs_match_by_name_and_refuse_a_broken_layout(tmp_path):
         np.testing.assert_array_equal((pairs.low[i].permute(1, 2, 0).numpy() * 255).round(), high[n] // 8)
     square = gm.data.lol.pairs("test", root=tmp_path, size=32)
     assert square.low.shape == (3, 3, 32, 32) and "eval15" in square.source
+    resized = gm.data.base.resize_short_side(pairs.normal, 32)                # 40×56 → 32×45: the central columns 6..37
+    assert resized.shape[-2:] == (32, 45)
+    torch.testing.assert_close(square.normal, resized[..., 6:38], rtol=0, atol=1e-6)
     # PSNR of the pairs against themselves is infinite-free and the darker inputs score lower than the normal ones
     assert float(gm.metrics.psnr(pairs.low, pairs.normal).mean()) < 20
     with pytest.raises(ValueError, match="unknown LOL split 'val'"):

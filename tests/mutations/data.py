@@ -18,8 +18,10 @@ MUTATIONS = [
     # ours
     Mutation(_B, "    if lo < 0.0 or hi > 1.0:", "    if lo < 0.0 or hi > 1.5:", "check_images lets values up to 1.5 through", T),
     Mutation(_B, "    if lo != lo or hi != hi:", "    if False:", "check_images lets NaN through", T),
-    Mutation(_B, "    top, left = (h - side) // 2, (w - side) // 2", "    top, left = 0, 0",
-             "resize_square (textures, LFW) crops at the top-left corner, not the centre", TX),
+    Mutation(_B, "    top, left = (h - height) // 2, (w - width) // 2", "    top, left = 0, 0",
+             "centre_crop (resize_square, test pairs, LOL) crops at the top-left corner, not the centre", TX),
+    Mutation(_B, "    width = height if width is None else width", "    width = height",
+             "centre_crop ignores the width it is given", ("tests/test_api.py",)),
     Mutation(_B, "    out = _resample(batch, round(h * s), round(w * s))", "    out = _resample(batch, int(h * s), int(w * s))",
              "resize_short_side truncates instead of rounding the long side", T),
 ]

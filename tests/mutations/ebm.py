@@ -51,7 +51,7 @@ MUTATIONS = [
              replace="                out[\"reconstruction\"] = (observed - self.basis(observed))",
              why="the recorded reconstruction error uses B instead of σ²B", tests=_T),
     # data
-    Mutation(file="src/genmodels/data/base.py", find="    side = min(h, w)\n", replace="    side = max(h, w)\n",
+    Mutation(file="src/genmodels/data/base.py", find="    side = min(x.shape[-2:])\n", replace="    side = max(x.shape[-2:])\n",
              why="non-square images are squeezed instead of cropped to their central square", tests=_T),
     Mutation(file=_C, find='        check_finite(observed, f"{type(self).__name__}: observed images")', replace="",
              why="NaN observed images reach the Langevin chains (fit checks nothing)", tests=_T),

@@ -19,8 +19,11 @@ MUTATIONS = [
              "M8: enhance pads on the wrong side, then crops the top-left corner", _TM),
     Mutation(_DATA, "        (normal if i % 2 == 0 else low).append(b)", "        (normal if i % 2 == 0 else low).append(a)",
              "M15: both domains cut from the same photo halves (a pairing leak)", _TD),
-    Mutation(_DATA, "        top, left = (h - size) // 2, (w - size) // 2", "        top, left = 0, 0",
+    Mutation(_DATA, "        clean.append(centre_crop(photo(name, short_side=size), size))",
+             "        clean.append(photo(name, short_side=size)[:, :size, :size])",
              "M21: test pairs cut from the top-left corner, not the centre", _TD),
+    Mutation("src/genmodels/data/lol.py", "centre_crop(resize_short_side(t, size), size)",
+             "resize_short_side(t, size)[..., :size, :size]", "LOL pairs cut from the top-left corner, not the centre", _TD),
     # the GAN's losses and targets
     Mutation(_MO, "gan.lsgan_d_loss(r, f) for r, f in", "gan.lsgan_d_loss(f, r) for r, f in",
              "LSGAN discriminator targets swapped: real scored 0, fake 1", _TM),

@@ -141,15 +141,26 @@ def _resample(x: Tensor, h: int, w: int) -> Tensor:
     return F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
 
 
+def centre_crop(x: Tensor, height: int, width: int | None = None) -> Tensor:
+    """(..., H, W) → (..., height, width), the central window (width defaults to height); a view, not a copy.
+
+    Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
+    """
+    width = height if width is None else width
+    h, w = x.shape[-2:]
+    if not (0 < height <= h and 0 < width <= w):
+        raise ValueError(f"cannot crop a {height}x{width} window from an image of {h}x{w}: resize it first")
+    top, left = (h - height) // 2, (w - width) // 2
+    return x[..., top:top + height, left:left + width]
+
+
 def resize_square(x: Tensor, size: int) -> Tensor:
     """(N, C, H, W) in [0, 1] → (N, C, size, size): the central square crop, resized (:func:`_resample`).
 
     Notebook: chapters/03_generative_convnet/03_langevin_textures.ipynb
     """
-    h, w = x.shape[-2:]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    return _resample(x[..., top:top + side, left:left + side], size, size)
+    side = min(x.shape[-2:])
+    return _resample(centre_crop(x, side), size, size)
 
 
 def resize_short_side(x: Tensor, short_side: int) -> Tensor:

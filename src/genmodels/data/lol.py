@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from .. import runtime
-from .base import DataFolderError, resize_short_side
+from .base import DataFolderError, centre_crop, resize_short_side
 from .lowlight import IMAGE_SUFFIXES, TestPairs, read_image
 
 SPLITS = {"train": "our485", "test": "eval15"}
@@ -72,19 +72,13 @@ def pairs(split: str = "test", root: str | Path | None = None, size: int | None 
         if x.shape != y.shape:
             raise ValueError(f"LOL pair {name!r}: low is {tuple(x.shape)} but high is {tuple(y.shape)}")
         if size is not None:
-            x, y = (_centre_square(resize_short_side(t, size), size) for t in (x, y))
+            x, y = (centre_crop(resize_short_side(t, size), size) for t in (x, y))
         xs.append(x)
         ys.append(y)
     shapes = sorted({tuple(x.shape) for x in xs})
     if len(shapes) > 1:
         raise ValueError(f"LOL images of several sizes {shapes[:3]}: pass size= to crop them to one square")
     return TestPairs(torch.stack(xs), torch.stack(ys), names, f"LOL {SPLITS[split]} ({folder})")
-
-
-def _centre_square(x: torch.Tensor, size: int) -> torch.Tensor:
-    h, w = x.shape[-2:]
-    top, left = (h - size) // 2, (w - size) // 2
-    return x[..., top:top + size, left:left + size]
 
 
 def sources() -> dict[str, str]:

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .. import runtime
-from .base import DataFolderError, Images, check_images, require_folder, resize_short_side
+from .base import DataFolderError, Images, centre_crop, check_images, require_folder, resize_short_side
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -334,10 +334,7 @@ def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, condition
     g = torch.Generator().manual_seed(seed)
     clean = []
     for name in photos:
-        x = photo(name, short_side=size)
-        h, w = x.shape[1:]
-        top, left = (h - size) // 2, (w - size) // 2
-        clean.append(x[:, top:top + size, left:left + size])
+        clean.append(centre_crop(photo(name, short_side=size), size))
     unknown = [c for c in conditions if c not in CONDITIONS]
     if unknown:
         raise ValueError(f"unknown conditions {unknown}; available: {sorted(CONDITIONS)}")
