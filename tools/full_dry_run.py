@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +66,12 @@ def _why(err: Exception) -> str:
     source = plain.split("------------------")
     if len(source) > 1:  # the cell's source, as nbclient quotes it: its first line locates the cell
         where += f" (cell starting {source[1].strip().splitlines()[0][:60]!r})"
+    frames = re.findall(r"^\s*(File \S+:\d+, in \w+|Cell In\[\d+\], line \d+)", plain, re.M)
+    if frames:  # the innermost frame: where an assert inside the package fired
+        where += f" [innermost: {frames[-1]}]"
+    elif not hasattr(err, "ename") and err.__traceback__ is not None:  # raised here, by nbclient, not in a cell
+        last = traceback.extract_tb(err.__traceback__)[-1]
+        where += f" [raised in the client at {last.filename}:{last.lineno}, in {last.name}: {last.line!r}]"
     return re.sub(r"\x1b\[[0-9;]*m", "", f"{ename}: {evalue}".strip().replace("\n", " "))[:400] + where
 
 
