@@ -93,3 +93,43 @@ def test_dry_run_client_leaves_widget_comms_unanswered(tmp_path):
     nbc.execute()
     assert nbc.comm_objects == {}  # nbclient's OutputWidget would be registered here (and send on the shell)
     assert nb.cells[1].outputs[0]["text"] == "after\n"
+
+
+def test_dry_run_names_a_dead_kernel_and_its_peak_memory(tmp_path):
+    """A kernel that dies mid-notebook (as one killed for memory does) is reported as a dead kernel, whatever nbclient's
+    cleanup raises over it, and the sampler sees the kernel's memory (a 300 MB array held for a second)."""
+    import sys
+    from pathlib import Path
+
+    import nbformat
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    try:
+        import full_dry_run
+    finally:
+        sys.path.pop(0)
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import time\nimport numpy as np\nx = np.ones(300 * 2**20 // 8)\ntime.sleep(1.0)"),
+        nbformat.v4.new_code_cell("import os\nos._exit(9)"),
+        nbformat.v4.new_code_cell("print('never')")])
+    path = tmp_path / "dies.ipynb"
+    nbformat.write(nb, path)
+    with full_dry_run.PeakMemory(every=0.05) as peak:
+        try:
+            full_dry_run.execute(path, timeout=120)
+        except Exception as err:  # noqa: BLE001 - whatever nbclient raises, the dead kernel must be found in it
+            caught = err
+        else:
+            caught = None
+    assert caught is not None and full_dry_run.dead_kernel(caught)
+    assert peak.bytes > 300 * 2**20
+    assert not full_dry_run.dead_kernel(ValueError("a cell's own error"))
+    from nbclient.exceptions import DeadKernelError
+
+    try:  # stop 31's case: the cleanup's bare assert raised while the dead kernel was being handled
+        try:
+            raise DeadKernelError("Kernel died")
+        except DeadKernelError:
+            assert None is not None  # noqa: PT017 - the shape of nbclient's `assert self.km is not None`
+    except AssertionError as masked:
+        assert full_dry_run.dead_kernel(masked)

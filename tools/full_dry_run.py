@@ -4,7 +4,8 @@
 
 Full data sizes, full image sizes, full model sizes, ``GENMODELS_MAX_STEPS`` steps per loop: it proves the
 full path (shapes, memory, data, devices) without a GPU. Prints each notebook's wall time and the total, and
-exits 1 naming the notebooks that failed. Trained weights go to a fresh temporary cache unless
+exits 1 naming the notebooks that failed, with the peak memory of each notebook's kernel (sampled every 0.2 s,
+so that a kernel killed for memory is seen as such). Trained weights go to a fresh temporary cache unless
 ``GENMODELS_CACHE`` is set.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -49,12 +51,61 @@ def client(nb, path: Path, timeout: int):
     return nbc
 
 
+class PeakMemory:
+    """The largest resident memory (bytes) of this process's descendants (the kernel), sampled in a thread.
+
+    ``with PeakMemory() as peak: ...`` then ``peak.bytes``. The runner's own memory is not counted.
+    """
+
+    def __init__(self, every: float = 0.2):
+        self.every, self.bytes, self._stop = every, 0, threading.Event()
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(self.every):
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:  # it ended between the listing and the reading
+                    pass
+            self.bytes = max(self.bytes, total)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def execute(path: Path, timeout: int) -> None:
     """Run one notebook in its own kernel, in its folder; raise on the first failing cell."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     client(nb, path, timeout).execute()
+
+
+def dead_kernel(err: BaseException) -> bool:
+    """Whether ``err`` is, or was raised while handling, nbclient's ``DeadKernelError``.
+
+    When the kernel dies (for instance killed for memory), nbclient's cleanup can raise a bare ``AssertionError``
+    (``assert self.km is not None``) over it; the dead kernel is then only in the exception's context.
+    """
+    from nbclient.exceptions import DeadKernelError
+
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, DeadKernelError):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def _why(err: Exception) -> str:
@@ -123,15 +174,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"budget={args.budget} max_steps={args.max_steps} device={args.device} cache={os.environ['GENMODELS_CACHE']}")
     for path in notebooks(args.notebooks):
         t0 = time.perf_counter()
-        try:
-            execute(path, args.timeout)
-            status = "ok"
-        except Exception as err:  # report every notebook, then fail
-            failed.append(name(path))
-            status = f"FAILED: {_why(err)}"
+        with PeakMemory() as peak:
+            try:
+                execute(path, args.timeout)
+                status = "ok"
+            except Exception as err:  # report every notebook, then fail
+                failed.append(name(path))
+                status = f"FAILED: {_why(err)}"
+                if dead_kernel(err):
+                    status = (f"FAILED: the kernel died (DeadKernelError), at {peak.bytes / 2**30:.1f} GiB resident: "
+                              "killed for memory, or crashed; " + status[len("FAILED: "):])
         wall = time.perf_counter() - t0
         total += wall
-        print(f"{wall:7.1f} s  {name(path)}  {status}", flush=True)
+        print(f"{wall:7.1f} s  {peak.bytes / 2**30:5.1f} GiB  {name(path)}  {status}", flush=True)
     print(f"{total:7.1f} s  total, {len(failed)} failed")
     for folder in made:
         shutil.rmtree(folder, ignore_errors=True)
