@@ -146,6 +146,16 @@ def test_draws_keep_their_dtype_and_seed_on_every_device(dtype):
         assert torch.equal(u.cpu(), torch.rand(4, generator=torch.Generator().manual_seed(9), dtype=dtype))
 
 
+def test_sweep_drops_the_lengths_that_the_cap_makes_repeats(monkeypatch):
+    monkeypatch.delenv("GENMODELS_MAX_STEPS", raising=False)
+    assert gm.runtime.sweep([2, 5, 10, 50, 200]) == [2, 5, 10, 50, 200]
+    monkeypatch.setenv("GENMODELS_MAX_STEPS", "2")
+    assert gm.runtime.sweep([2, 5, 10, 50, 200]) == [2]
+    assert gm.runtime.sweep([1, 5, 10]) == [1, 5]  # 1 step stays its own run; 5 and 10 both run 2
+    monkeypatch.setenv("GENMODELS_MAX_STEPS", "10")
+    assert gm.runtime.sweep([50, 2, 5, 10, 200]) == [50, 2, 5]  # order kept, the first of the repeats kept
+
+
 def test_uncapped_lifts_the_step_cap_inside_the_block_only(monkeypatch):
     monkeypatch.setenv("GENMODELS_MAX_STEPS", "2")
     assert gm.runtime.capped(400) == 2

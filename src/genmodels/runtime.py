@@ -93,7 +93,7 @@ def max_steps() -> int | None:
     """The step cap ``GENMODELS_MAX_STEPS`` (a positive integer), or ``None`` when unset.
 
     Every training loop (:func:`genmodels.train.fit`) and every sampler or iterative solver of the package
-    stops after this many steps per call, in any budget; nothing else changes. ``make full-dry-run``
+    stops after this many steps per call, in any budget; otherwise only :func:`sweep` changes. ``make full-dry-run``
     sets it to 2 with ``GENMODELS_BUDGET=full`` to prove the full-size path on a CPU.
 
     Notebook: chapters/00_foundations/exercises.ipynb
@@ -117,6 +117,23 @@ def capped(steps: int) -> int:
     """
     cap = max_steps()
     return steps if cap is None else min(steps, cap)
+
+
+def sweep(lengths: list[int]) -> list[int]:
+    """The loop lengths of a sweep (sampler steps to compare), less those that the step cap makes repeats.
+
+    Under ``GENMODELS_MAX_STEPS=N`` every length from N up runs the same N-step loop, so running each would repeat
+    one computation; only the first of them is kept (``[2, 5, 10, 50, 200]`` under a cap of 2 is ``[2]``). Without
+    a cap the list comes back unchanged.
+
+    Notebook: chapters/06_diffusion/03_flow_matching.ipynb
+    """
+    seen, kept = set(), []
+    for n in lengths:
+        if capped(n) not in seen:
+            seen.add(capped(n))
+            kept.append(n)
+    return kept
 
 
 @contextlib.contextmanager
