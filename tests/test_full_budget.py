@@ -6,6 +6,23 @@ import torch
 import genmodels as gm
 
 
+def _tool(name: str):
+    """The script ``tools/<name>.py`` imported as a module (``tools/`` on the path while it loads, for its imports)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    tools = Path(__file__).resolve().parents[1] / "tools"
+    sys.path.insert(0, str(tools))
+    try:
+        spec = importlib.util.spec_from_file_location(name, tools / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(tools))
+    return module
+
+
 def test_unpaired_holds_full_size_crops_and_says_which_photo_was_upsampled():
     low, normal = gm.data.lowlight.unpaired(4, size=256, seed=0)
     assert low.x.shape == normal.x.shape == (4, 3, 256, 256)
@@ -50,18 +67,7 @@ def test_recipes_lowlight_full_size_fits_in_memory_budget(monkeypatch):
 
 
 def test_gpu_check_table_rates_and_implied_full_time():
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    tools = Path(__file__).resolve().parents[1] / "tools"
-    sys.path.insert(0, str(tools))
-    try:
-        spec = importlib.util.spec_from_file_location("gpu_check", tools / "gpu_check.py")
-        gc = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(gc)
-    finally:
-        sys.path.remove(str(tools))
+    gc = _tool("gpu_check")
     report = {"calls": [{"seconds": 9.0, "train_seconds": 2.0, "steps": 50, "full_steps": 1000},
                         {"seconds": 0.1, "train_seconds": 0.0, "steps": 0, "full_steps": 10},
                         {"seconds": 3.0, "train_seconds": 3.0, "steps": 50, "full_steps": 3000}], "peak_bytes": 3 * 2**20}
@@ -76,16 +82,9 @@ def test_gpu_check_table_rates_and_implied_full_time():
 def test_dry_run_client_leaves_widget_comms_unanswered(tmp_path):
     """The dry run's client does not mirror Output widgets (jupyter/nbclient#312: its comm sends on the shell channel
     can lose the cell's reply), so a widget cell completes and no widget object is kept; plain outputs still come back."""
-    import sys
-    from pathlib import Path
-
     import nbformat
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    try:
-        import full_dry_run
-    finally:
-        sys.path.pop(0)
+    full_dry_run = _tool("full_dry_run")
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import ipywidgets as W\nout = W.Output()\nwith out:\n    print('inside')\nout"),
         nbformat.v4.new_code_cell("print('after')")])
@@ -98,16 +97,9 @@ def test_dry_run_client_leaves_widget_comms_unanswered(tmp_path):
 def test_dry_run_names_a_dead_kernel_and_its_peak_memory(tmp_path):
     """A kernel that dies mid-notebook (as one killed for memory does) is reported as a dead kernel, whatever nbclient's
     cleanup raises over it, and the sampler sees the kernel's memory (a 300 MB array held for a second)."""
-    import sys
-    from pathlib import Path
-
     import nbformat
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    try:
-        import full_dry_run
-    finally:
-        sys.path.pop(0)
+    full_dry_run = _tool("full_dry_run")
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import time\nimport numpy as np\nx = np.ones(300 * 2**20 // 8)\ntime.sleep(1.0)"),
         nbformat.v4.new_code_cell("import os\nos._exit(9)"),

@@ -180,10 +180,9 @@ def main(argv: list[str] | None = None) -> int:
                 status = "ok"
             except Exception as err:  # report every notebook, then fail
                 failed.append(name(path))
-                status = f"FAILED: {_why(err)}"
-                if dead_kernel(err):
-                    status = (f"FAILED: the kernel died (DeadKernelError), at {peak.bytes / 2**30:.1f} GiB resident: "
-                              "killed for memory, or crashed; " + status[len("FAILED: "):])
+                died = (f"the kernel died (DeadKernelError), at {peak.bytes / 2**30:.1f} GiB resident: "
+                        "killed for memory, or crashed; " if dead_kernel(err) else "")
+                status = f"FAILED: {died}{_why(err)}"
         wall = time.perf_counter() - t0
         total += wall
         print(f"{wall:7.1f} s  {peak.bytes / 2**30:5.1f} GiB  {name(path)}  {status}", flush=True)

@@ -128,12 +128,10 @@ def sweep(lengths: list[int]) -> list[int]:
 
     Notebook: chapters/06_diffusion/03_flow_matching.ipynb
     """
-    seen, kept = set(), []
+    first = {}  # capped length -> the first requested length that runs it
     for n in lengths:
-        if capped(n) not in seen:
-            seen.add(capped(n))
-            kept.append(n)
-    return kept
+        first.setdefault(capped(n), n)
+    return list(first.values())
 
 
 @contextlib.contextmanager
