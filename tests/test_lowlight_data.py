@@ -236,3 +236,19 @@ def test_photo_resizes_its_short_side_with_the_packages_one_resize():
     small = D.photo("rocket", short_side=100)
     assert full.shape == (3, 427, 640) and small.shape == (3, 100, 150)
     torch.testing.assert_close(small, gm.data.base.resize_short_side(full, 100))
+
+
+def test_noisier_sensor_is_outside_the_training_ranges_and_noisier():
+    lo_well, _ = D.FULL_WELL
+    assert D.NOISIER_SENSOR["full_well"] < lo_well and D.NOISIER_SENSOR["read_noise"] > 0.006
+    usual = D.test_pairs(64, photos=("rocket",), conditions=("dim",))
+    noisy = D.test_pairs(64, photos=("rocket",), conditions=("dim",), **D.NOISIER_SENSOR)
+    assert torch.equal(usual.normal, noisy.normal) and "read noise 0.012" in noisy.source
+    clean = D.darken(usual.normal, torch.full((1, 1, 64, 64), D.CONDITIONS["dim"][1]), peak=1e9, read_noise=0.0)
+    well = D.test_pairs(64, photos=("rocket",), conditions=("dim",), full_well=D.NOISIER_SENSOR["full_well"])
+    read = D.test_pairs(64, photos=("rocket",), conditions=("dim",), read_noise=D.NOISIER_SENSOR["read_noise"])
+    err = {k: (p.low - clean).pow(2).mean().item() for k, p in
+           {"usual": usual, "well": well, "read": read, "both": noisy}.items()}
+    # the same light; fewer electrons, more read noise, or both, each add noise
+    assert err["well"] > 1.15 * err["usual"] and err["read"] > 2 * err["usual"]   # measured 1.29x and 3.1x
+    assert err["both"] > max(err["well"], err["read"])

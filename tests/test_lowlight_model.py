@@ -1,5 +1,6 @@
 """Part 4, gm.lowlight.EnhancerGAN: eq. (lowlight-output) and the training step's losses by hand, the ablation
 settings, ``enhance`` against NumPy padding, and ``train_enhancer``'s seeding."""
+import dataclasses
 import math
 
 import numpy as np
@@ -198,3 +199,30 @@ def test_train_enhancer_renders_its_training_crops_once_per_sizes(tmp_path, monk
     assert torch.equal(low.x, ref_low.x) and torch.equal(normal.x, ref_normal.x)
     M.training_data(8, 32)  # other sizes: rendered anew, and only one set is kept
     assert len(calls) == 2 and list(M._TRAINING_DATA) == [(8, 32, str(gm.runtime.data_dir()))]
+
+
+def test_train_enhancer_seeds_are_separate_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENMODELS_CACHE", str(tmp_path))
+    sizes = {**SIZES, "epochs": 1}
+    runs = {s: L.train_enhancer("none", sizes, phi=L.OrientedEnergy(), seed=s) for s in (0, 1, 0)}
+    (m0, h0), (m1, h1) = runs[0], runs[1]
+    assert not torch.equal(m0.G.head.weight, m1.G.head.weight)   # initial weights differ, so the trained ones do
+    assert not np.array_equal(h0["loss_d"], h1["loss_d"])
+    again, h_again = L.train_enhancer("none", sizes, phi=L.OrientedEnergy(), seed=1)
+    assert not h_again.trained_now and torch.equal(again.G.head.weight, m1.G.head.weight)  # seed 1 has its own cache
+
+
+
+def test_train_enhancer_seed_sets_the_initial_weights_and_the_batch_order(monkeypatch):
+    from genmodels.lowlight import model as M
+
+    seen = []
+    monkeypatch.setattr(gm.train, "fit", lambda model, data, **k: seen.append((model, k["seed"])) or None)
+    for s in (0, 1):
+        L.train_enhancer("none", SIZES, phi=L.OrientedEnergy(), seed=s)
+    assert [k for _, k in seen] == [0, 1]
+    cfg = seen[1][0].config
+    torch.manual_seed(1)
+    ref = M.EnhancerGAN(dataclasses.replace(cfg, phi=None), phi=L.OrientedEnergy())
+    assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), seen[1][0].state_dict().values()))
+    assert not torch.equal(seen[0][0].G.head.weight, seen[1][0].G.head.weight)

@@ -110,3 +110,40 @@ def test_bootstrap_interval_matches_scipys_percentile_bootstrap():
     assert width == pytest.approx(2 * 1.96 * float(x.std()) / 20, rel=0.1)  # ≈ ±1.96 s/√n
     with pytest.raises(ValueError, match="0 < level < 1"):
         gm.metrics.bootstrap_interval(lambda idx: 0.0, 10, level=1.5)
+
+
+# ---------------------------------------------------------------- paired bootstrap (Part 4's orderings)
+def test_paired_difference_matches_scipy_paired_percentile_bootstrap():
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    hard = rng.normal(0, 2, 40)                         # per-image difficulty, shared by both methods
+    a, b = hard + 0.6 + rng.normal(0, 0.5, 40), hard + rng.normal(0, 0.5, 40)
+    ours = gm.metrics.paired_difference(a, b, n_boot=20000, seed=1)
+    ref = stats.bootstrap((a, b), lambda x, y, axis: (x - y).mean(axis), paired=True, vectorized=True,
+                          method="percentile", n_resamples=20000, random_state=2).confidence_interval
+    width = ref.high - ref.low
+    assert ours.value == pytest.approx((a - b).mean())
+    assert abs(ours.low - ref.low) < 0.05 * width and abs(ours.high - ref.high) < 0.05 * width
+    # pairing matters: unpaired, the shared difficulty (sd 2) would make the interval about 4x wider
+    assert width < 0.5 and ours.separates and ours.images == 40 and ours.seeds == (1, 1)
+
+
+def test_paired_difference_resamples_training_seeds():
+    base = np.linspace(0, 1, 12)
+    a = base + np.array([[-10.0], [0.0], [10.0]])       # three seeds: the mean is base, the luck is ±10
+    d = gm.metrics.paired_difference(a, base, n_boot=4000)
+    assert d.value == pytest.approx(0.0, abs=1e-12) and d.seeds == (3, 1)
+    assert d.high - d.low > 5 and not d.separates   # averaging the seeds first would give a zero-width interval
+    one = gm.metrics.paired_difference(base + 1, base)
+    assert one.low == pytest.approx(1) and one.high == pytest.approx(1) and one.separates
+    assert gm.metrics.paired_difference(base, base + 1).separates   # an interval below zero separates too
+
+
+def test_paired_difference_refuses_bad_scores():
+    with pytest.raises(ValueError, match="same N test images"):
+        gm.metrics.paired_difference(np.zeros(5), np.zeros(6))
+    with pytest.raises(ValueError, match="N ≥ 2"):
+        gm.metrics.paired_difference(np.zeros(1), np.zeros(1))
+    with pytest.raises(gm.history.NonFiniteValuesError, match="NaN"):
+        gm.metrics.paired_difference(np.array([0.0, np.nan]), np.zeros(2))

@@ -46,14 +46,15 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # Part 4: unpaired crops per domain and their side, epochs, batch, U-Net and D widths, learning rate (the
     # paper's 1e-4 at full scale, 5e-4 for the short CPU runs), held-out test photographs and their side (NIQE
     # needs many 96-pixel blocks: 384 gives 16). Full: the paper's 256-pixel crops; 1,000 per domain (about one
-    # EnlightenGAN epoch of its 914 + 1,016 images) keeps the two domains at 1.6 GB of float32 together.
+    # EnlightenGAN epoch of its 914 + 1,016 images) keeps the two domains at 1.6 GB of float32 together. Seeds:
+    # the training runs per GAN in 04_experiments (its default, one seed, is what two CPU cores allow: ~5 min a run).
     "lowlight": {
         "smoke": {"crops": 64, "size": 48, "epochs": 1, "batch_size": 16, "width": 8, "d_width": 16, "lr": 5e-4,
-                  "test_photos": ("rocket",), "test_size": 384},
+                  "test_photos": ("rocket",), "test_size": 384, "seeds": (0, 1)},
         "default": {"crops": 1536, "size": 48, "epochs": 10, "batch_size": 16, "width": 16, "d_width": 16,
-                    "lr": 5e-4, "test_photos": ("astronaut", "rocket", "china"), "test_size": 384},
+                    "lr": 5e-4, "test_photos": ("astronaut", "rocket", "china"), "test_size": 384, "seeds": (0,)},
         "full": {"crops": 1000, "size": 256, "epochs": 100, "batch_size": 16, "width": 32, "d_width": 64, "lr": 1e-4,
-                 "test_photos": ("astronaut", "rocket", "china"), "test_size": 384},
+                 "test_photos": ("astronaut", "rocket", "china"), "test_size": 384, "seeds": (0, 1, 2)},
     },
     # Part 6: the pixel-space U-Net denoisers on MNIST (pixels in [-1, 1]): DDPM (02_denoising_diffusion, T steps)
     # and flow matching (03_flow_matching, class-conditional); 04_experiments reuses both from the cache

@@ -233,20 +233,21 @@ def training_data(crops: int, size: int) -> tuple:
     return _TRAINING_DATA[key]
 
 
-def train_enhancer(attention: str, sizes: Mapping, phi: nn.Module | None = None, **config) -> tuple[EnhancerGAN, train.History]:
+def train_enhancer(attention: str, sizes: Mapping, phi: nn.Module | None = None, seed: int = 0,
+                   **config) -> tuple[EnhancerGAN, train.History]:
     """An :class:`EnhancerGAN` with ``attention``, trained by :func:`genmodels.train.fit` on the unpaired data of
     ``sizes`` (an entry of ``gm.recipes.SIZES["lowlight"]``, which the chapters 02–04 share); cached under ``lowlight-<attention>``. Returns (model, history).
 
-    The initial weights come from seed 0 under a forked RNG, so whichever chapter trains a run first gets the same
-    one and the caller's global torch RNG is left as it was.
+    ``seed`` fixes the initial weights (drawn under a forked RNG, so whichever chapter trains a run first gets the
+    same one and the caller's global torch RNG is left as it was) and the batch order; each seed is its own run.
 
     Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
     """
     low, normal = training_data(sizes["crops"], sizes["size"])
     cfg = EnhancerConfig(attention=attention, width=sizes["width"], d_width=sizes["d_width"], lr=sizes["lr"], **config)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+        torch.manual_seed(seed)
         model = EnhancerGAN(cfg, phi=phi)
-    history = train.fit(model, (low.x, normal.x), epochs=sizes["epochs"], batch_size=sizes["batch_size"], seed=0,
+    history = train.fit(model, (low.x, normal.x), epochs=sizes["epochs"], batch_size=sizes["batch_size"], seed=seed,
                         name=f"lowlight-{attention}")
     return model, history
