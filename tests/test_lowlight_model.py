@@ -204,13 +204,11 @@ def test_train_enhancer_renders_its_training_crops_once_per_sizes(tmp_path, monk
 def test_train_enhancer_seeds_are_separate_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("GENMODELS_CACHE", str(tmp_path))
     sizes = {**SIZES, "epochs": 1}
-    runs = {s: L.train_enhancer("none", sizes, phi=L.OrientedEnergy(), seed=s) for s in (0, 1, 0)}
-    (m0, h0), (m1, h1) = runs[0], runs[1]
+    (m0, h0), (m1, h1) = (L.train_enhancer("none", sizes, phi=L.OrientedEnergy(), seed=s) for s in (0, 1))
     assert not torch.equal(m0.G.head.weight, m1.G.head.weight)   # initial weights differ, so the trained ones do
     assert not np.array_equal(h0["loss_d"], h1["loss_d"])
     again, h_again = L.train_enhancer("none", sizes, phi=L.OrientedEnergy(), seed=1)
     assert not h_again.trained_now and torch.equal(again.G.head.weight, m1.G.head.weight)  # seed 1 has its own cache
-
 
 
 def test_train_enhancer_seed_sets_the_initial_weights_and_the_batch_order(monkeypatch):

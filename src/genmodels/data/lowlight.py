@@ -212,6 +212,8 @@ FULL_WELL = (1000.0, 10000.0)
 """Range of the training images' full well (electrons), log-uniform; phone sensors hold a few thousand."""
 TEST_FULL_WELL = 3000.0
 """Full well of the held-out test images."""
+TEST_READ_NOISE = 0.004
+"""Read noise of the held-out test images (inside the training range)."""
 NOISIER_SENSOR = {"full_well": 500.0, "read_noise": 0.012}
 """A second degradation model for :func:`test_pairs`, outside the training ranges (:data:`FULL_WELL` 1,000–10,000
 electrons, read noise 0.002–0.006): a small sensor's full well and twice the largest read noise seen in training."""
@@ -325,11 +327,11 @@ CONDITIONS = {
 
 
 def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, conditions: tuple[str, ...] = tuple(CONDITIONS),
-               seed: int = 1, full_well: float = TEST_FULL_WELL, read_noise: float = 0.004) -> TestPairs:
+               seed: int = 1, full_well: float = TEST_FULL_WELL, read_noise: float = TEST_READ_NOISE) -> TestPairs:
     """Every held-out photograph (centre crop size×size) under every named condition of :data:`CONDITIONS`.
 
-    The sensor of every image: ``full_well`` electrons (default :data:`TEST_FULL_WELL`) and read noise ``read_noise``
-    (default 0.004, inside the training range); :data:`NOISIER_SENSOR` is a second degradation model outside the
+    The sensor of every image: ``full_well`` electrons and read noise ``read_noise`` (defaults :data:`TEST_FULL_WELL`
+    and :data:`TEST_READ_NOISE`, inside the training ranges); :data:`NOISIER_SENSOR` is a second degradation model outside the
     training range. The noise is seeded, so the set is reproducible.
 
     Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
@@ -347,8 +349,8 @@ def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, condition
     lights = [illumination(CONDITIONS[c][0], len(photos), size, size, CONDITIONS[c][1], generator=g) for c in conditions]
     low = darken(normal, torch.cat(lights), peak=full_well, read_noise=read_noise, generator=g)
     names = [f"{p} ({c})" for c in conditions for p in photos]
-    sensor = f", full well {full_well:g} e⁻, read noise {read_noise:g}"
-    sensor = "" if (full_well, read_noise) == (TEST_FULL_WELL, 0.004) else sensor
+    usual = (full_well, read_noise) == (TEST_FULL_WELL, TEST_READ_NOISE)
+    sensor = "" if usual else f", full well {full_well:g} e⁻, read noise {read_noise:g}"
     return TestPairs(low, normal, names,
                      f"shipped photographs darkened by the camera model (held out from training){sensor}")
 
