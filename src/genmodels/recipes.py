@@ -48,13 +48,18 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # needs many 96-pixel blocks: 384 gives 16). Full: the paper's 256-pixel crops; 1,000 per domain (about one
     # EnlightenGAN epoch of its 914 + 1,016 images) keeps the two domains at 1.6 GB of float32 together. Seeds:
     # the training runs per GAN in 04_experiments (its default, one seed, is what two CPU cores allow: ~5 min a run).
+    # Ablation: what 04_experiments' six ablation runs change of these sizes (gm.lowlight.ablation_settings); at
+    # default 128 steps on 64-pixel crops (φ on a 4×4 grid) are what fits beside the four GANs; at full, nothing.
     "lowlight": {
         "smoke": {"crops": 64, "size": 48, "epochs": 1, "batch_size": 16, "width": 8, "d_width": 16, "lr": 5e-4,
-                  "test_photos": ("rocket",), "test_size": 384, "seeds": (0,)},
+                  "test_photos": ("rocket",), "test_size": 384, "seeds": (0,),
+                  "ablation": {"crops": 32, "size": 48, "epochs": 1}},
         "default": {"crops": 1536, "size": 48, "epochs": 10, "batch_size": 16, "width": 16, "d_width": 16,
-                    "lr": 5e-4, "test_photos": ("astronaut", "rocket", "china"), "test_size": 384, "seeds": (0,)},
+                    "lr": 5e-4, "test_photos": ("astronaut", "rocket", "china"), "test_size": 384, "seeds": (0,),
+                    "ablation": {"crops": 512, "size": 64, "epochs": 4}},
         "full": {"crops": 1000, "size": 256, "epochs": 100, "batch_size": 16, "width": 32, "d_width": 64, "lr": 1e-4,
-                 "test_photos": ("astronaut", "rocket", "china"), "test_size": 384, "seeds": (0, 1, 2)},
+                 "test_photos": ("astronaut", "rocket", "china"), "test_size": 384, "seeds": (0, 1, 2),
+                 "ablation": {}},
     },
     # Part 6: the pixel-space U-Net denoisers on MNIST (pixels in [-1, 1]): DDPM (02_denoising_diffusion, T steps)
     # and flow matching (03_flow_matching, class-conditional); 04_experiments reuses both from the cache

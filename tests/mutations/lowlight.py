@@ -7,9 +7,11 @@ from tests.mutations import Mutation
 _P = "src/genmodels/lowlight/"
 _CL, _FE, _AT, _LO, _MO = (_P + f for f in ("classic.py", "features.py", "attention.py", "losses.py", "model.py"))
 _DATA = "src/genmodels/data/lowlight.py"
+_AB = _P + "ablation.py"
 _T = ("tests/test_lowlight.py",)
 _TM = ("tests/test_lowlight_model.py",)
 _TD = ("tests/test_lowlight_data.py",)
+_TA = ("tests/test_lowlight_ablation.py",)
 
 MUTATIONS = [
     # the code audit's (section 1a)
@@ -99,4 +101,17 @@ MUTATIONS = [
              "every seed of train_enhancer draws seed 0's batches", _TM),
     Mutation("src/genmodels/lowlight/evaluate.py", "            sums[name] += float(metrics.niqe(y)[0])",
              "            sums[name] = float(metrics.niqe(y)[0])", "score_folder keeps the last image's NIQE, not the sum", _TD),
+    # the ablation of 04_experiments (tests/test_lowlight_ablation.py)
+    Mutation(_AB, 'PAPER_SETTINGS = {"a_min": 0.0,', 'PAPER_SETTINGS = {"a_min": 0.3,',
+             "the paper's model keeps the book's floor", _TA),
+    Mutation(_AB, "rows[f\"paper + {label}\"] = {**PAPER_SETTINGS, field: book[field]}",
+             "rows[f\"paper + {label}\"] = {**PAPER_SETTINGS}", "an ablation row never switches its addition on", _TA),
+    Mutation(_AB, 'rows["book (all four)"] = {}', 'rows["book (all four)"] = dict(PAPER_SETTINGS)',
+             "the book's row is the paper's model", _TA),
+    Mutation(_AB, "ranked.topk(k, dim=1, largest=False)", "ranked.topk(k, dim=1, largest=True)",
+             "dark_level reads the brightest blocks", _TA),
+    Mutation(_AB, "level.gather(1, darkest)", "ranked.gather(1, darkest)",
+             "dark_level measures the input, not the images", _TA),
+    Mutation(_AB, "level = F.avg_pool2d(gray(images), block)", "level = F.max_pool2d(gray(images), block)",
+             "dark_level takes each block's brightest pixel, not its mean", _TA),
 ]

@@ -21,6 +21,8 @@ The package mirrors the chapters; every name is importable as ``gm.lowlight.<nam
   :mod:`genmodels.gan`; :class:`EnhancerConfig` and :func:`train_enhancer` (its sizes: ``gm.recipes.SIZES["lowlight"]``).
   Notebook: chapters/04_lowlight_enhancement/02_unpaired_gan.ipynb
 * :mod:`.evaluate`: :func:`enhance_all`, :func:`scores`, :func:`score_folder`, :func:`format_table`.
+* :mod:`.ablation`: the paper's model (:data:`PAPER_SETTINGS`) and the book's :data:`ADDITIONS` to it one at a time
+  (:func:`ablation_settings`); :func:`dark_level`, an output's brightness where its input was darkest.
   Notebook: chapters/04_lowlight_enhancement/04_experiments.ipynb
 
 Shapes: images are (N, 3, H, W) in [0, 1]; single-channel maps (N, 1, H, W). Every function returns on its
@@ -28,6 +30,7 @@ input's device and in its dtype (the models compute in their parameters' dtype).
 """
 from __future__ import annotations
 
+from .ablation import ADDITIONS, PAPER_SETTINGS, ablation_settings, dark_level
 from .attention import attention_explorer, attention_map, feature_saliency, upsample
 from .classic import clahe, equalize_hist, gamma_correction, gray, lime, lime_illumination, on_value
 from .evaluate import enhance_all, format_table, score_folder, scores
@@ -36,7 +39,7 @@ from .losses import brightness_loss, chromaticity, colour_error, colour_loss, pe
 from .model import ATTENTION_MODES, BLEND_START_LOGIT, EnhancerConfig, EnhancerGAN, train_enhancer
 
 __all__ = [
-    "ATTENTION_MODES", "BLEND_START_LOGIT", "EnhancerConfig", "EnhancerGAN", "OrientedEnergy",
+    "ADDITIONS", "ATTENTION_MODES", "BLEND_START_LOGIT", "PAPER_SETTINGS", "ablation_settings", "dark_level", "EnhancerConfig", "EnhancerGAN", "OrientedEnergy",
     "VGG16_FILE", "VGGFeatures", "attention_explorer", "attention_map", "brightness_loss", "chromaticity", "clahe",
     "colour_error", "colour_loss", "enhance_all", "equalize_hist", "feature_extractor", "feature_saliency",
     "format_table", "gamma_correction", "gray", "lime", "lime_illumination", "on_value", "perceptual_loss",
