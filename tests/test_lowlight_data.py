@@ -100,6 +100,24 @@ def test_folder_loader(tmp_path):
     assert low.x.mean() < normal.x.mean()
 
 
+def test_real_folder_keeps_its_colours_and_is_read_one_image_at_a_time(tmp_path, monkeypatch):
+    for folder, colour in (("trainA", (60, 20, 10)), ("trainB", (200, 90, 40))):   # red-dominant photographs
+        (tmp_path / folder).mkdir()
+        for i in range(3):
+            Image.fromarray(np.full((40, 56, 3), colour, np.uint8)).save(tmp_path / folder / f"{i}.png")
+    reads = []
+    read_image = D.read_image
+    monkeypatch.setattr(D, "read_image", lambda f: reads.append(f) or read_image(f))
+    monkeypatch.setattr(D, "load_folder", lambda *a, **k: pytest.fail("the folder was loaded whole"))
+    low, normal = D.unpaired(40, size=32, short_side=40, folder=tmp_path)
+    assert len(reads) == len(set(reads)) == 6                      # every file read once, one at a time
+    for x in (low.x, normal.x):                                    # not shuffled: red stays the largest channel
+        assert (x[:, 0] > x[:, 1]).all() and (x[:, 1] > x[:, 2]).all()
+    assert "shuffled" not in low.source and "shuffled" not in normal.source
+    shuffled, _ = D.unpaired(40, size=32, short_side=40, folder=tmp_path, shuffle=True)
+    assert "shuffled" in shuffled.source and not (shuffled.x[:, 0] > shuffled.x[:, 1]).all()
+
+
 
 # ---------------------------------------------------------------- unpaired means disjoint, test pairs centred
 

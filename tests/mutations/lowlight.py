@@ -114,4 +114,12 @@ MUTATIONS = [
              "dark_level measures the input, not the images", _TA),
     Mutation(_AB, "level = F.avg_pool2d(gray(images), block)", "level = F.max_pool2d(gray(images), block)",
              "dark_level takes each block's brightest pixel, not its mean", _TA),
+    # a real folder: not shuffled by default, read one image at a time
+    Mutation(_DATA, "        shuffle = False if shuffle is None else shuffle", "        shuffle = True if shuffle is None else shuffle",
+             "a reader's real photographs get their colour channels shuffled by default", _TD),
+    Mutation(_DATA, "            out[idx] = _crops_of(read(img), len(idx), size, g)",
+             "            out[idx] = _crops_of(read(images[0]), len(idx), size, g)", "every crop cut from the first source", _TD),
+    Mutation(_DATA, '        low = _random_crops(image_files(root / "trainA"), n, size, g, read)',
+             '        low = _random_crops(load_folder(root / "trainA", short_side=short_side), n, size, g)',
+             "the low-light folder held in memory whole", _TD),
 ]

@@ -14,7 +14,7 @@ Because we darken normal photographs ourselves, the held-out test images have gr
 PSNR/SSIM can be reported beside the no-reference NIQE. Training is unpaired: low-light crops and
 normal-light crops come from *different halves* of the training photographs, never the same pixels.
 By default both domains' colour channels are shuffled per crop (:func:`shuffle_channels`), so that the
-discriminator cannot learn the colour balance of five photographs.
+discriminator cannot learn the colour balance of five photographs; a reader's real photographs are not shuffled.
 
 Real data, when the reader has it (``gm.runtime.data_dir()/"lowlight"`` or a path they pass):
 EnlightenGAN's unpaired set (``trainA/`` low, ``trainB/`` normal), LOL (``our485/low``, ``our485/high``,
@@ -164,25 +164,31 @@ def darken(x: Tensor, light: Tensor, peak: float | Tensor = 400.0, read_noise: f
 # --------------------------------------------------------------------------------------------------
 
 
-def _random_crops(images: list[Tensor], n: int, size: int, g: torch.Generator) -> Tensor:
-    """n random size×size crops (n, 3, size, size), with random horizontal flips, from a list of images."""
+def _crops_of(img: Tensor, m: int, size: int, g: torch.Generator) -> Tensor:
+    """m random size×size crops (m, 3, size, size) of one image (3, H, W), each flipped horizontally with p = ½."""
+    h, w = img.shape[1:]
+    if h < size or w < size:
+        raise ValueError(f"crop size {size} is larger than a source image {tuple(img.shape[1:])}")
+    top = runtime.randint(0, h - size + 1, (m,), generator=g, device="cpu")
+    left = runtime.randint(0, w - size + 1, (m,), generator=g, device="cpu")
+    rows = (top[:, None] + torch.arange(size))[:, :, None]
+    cols = (left[:, None] + torch.arange(size))[:, None, :]
+    crops = img[:, rows, cols].permute(1, 0, 2, 3)  # (m, 3, size, size)
+    flip = runtime.rand(m, generator=g, device="cpu") < 0.5
+    crops[flip] = crops[flip].flip(-1)
+    return crops
+
+
+def _random_crops(images: list, n: int, size: int, g: torch.Generator, read=lambda img: img) -> Tensor:
+    """n random size×size crops (n, 3, size, size), with random horizontal flips, from a list of images (or of
+    files, with ``read`` turning one into a (3, H, W) image): each source is read once, when its crops are cut,
+    so a folder of files is never held in memory whole."""
     which = runtime.randint(0, len(images), (n,), generator=g, device="cpu")
     out = torch.empty(n, 3, size, size)
-    for k, img in enumerate(images):  # a loop over the few source photographs, not over samples
+    for k, img in enumerate(images):  # a loop over the source images, not over samples
         idx = (which == k).nonzero().squeeze(1)
-        if len(idx) == 0:
-            continue
-        h, w = img.shape[1:]
-        if h < size or w < size:
-            raise ValueError(f"crop size {size} is larger than a source image {tuple(img.shape[1:])}")
-        top = runtime.randint(0, h - size + 1, (len(idx),), generator=g, device="cpu")
-        left = runtime.randint(0, w - size + 1, (len(idx),), generator=g, device="cpu")
-        rows = (top[:, None] + torch.arange(size))[:, :, None]
-        cols = (left[:, None] + torch.arange(size))[:, None, :]
-        crops = img[:, rows, cols].permute(1, 0, 2, 3)  # (m, 3, size, size)
-        flip = runtime.rand(len(idx), generator=g, device="cpu") < 0.5
-        crops[flip] = crops[flip].flip(-1)
-        out[idx] = crops
+        if len(idx):
+            out[idx] = _crops_of(read(img), len(idx), size, g)
     return out
 
 
@@ -255,13 +261,15 @@ def shuffle_channels(x: Tensor, generator: torch.Generator) -> Tensor:
 
 
 def unpaired(n: int, size: int = 64, short_side: int | None = None, seed: int = 0, folder: str | Path | None = None,
-             shuffle: bool = True) -> tuple[Images, Images]:
+             shuffle: bool | None = None) -> tuple[Images, Images]:
     """Unpaired training sets (low, normal), each ``n`` crops (n, 3, size, size) in [0, 1].
 
     With ``folder`` (or an EnlightenGAN-style ``data_dir()/lowlight`` holding ``trainA``/``trainB``) the crops
     come from the reader's real photographs; otherwise low-light crops are darkened (:func:`low_light`) from one
     half of each shipped training photograph and normal-light crops come from the other half. With ``shuffle``
-    each crop's colour channels are put in a random order (:func:`shuffle_channels`).
+    each crop's colour channels are put in a random order (:func:`shuffle_channels`); by default only the shipped
+    photographs' are (chapter 02: five photographs' colour balance is not a target), never a reader's real ones.
+    A folder's images are read one at a time while their crops are cut, never all held in memory.
 
     ``short_side``: the photographs are first resized to this short side (default ``max(192, size)``). A
     shipped photograph whose half cannot hold a ``size`` crop is enlarged until it can, and the source line
@@ -276,8 +284,11 @@ def unpaired(n: int, size: int = 64, short_side: int | None = None, seed: int = 
     root = Path(folder) if folder is not None else runtime.data_dir() / "lowlight"
     if folder is not None or (root / "trainA").is_dir():
         source = f"folder {root}"
-        low = _random_crops(load_folder(root / "trainA", short_side=short_side), n, size, g)
-        normal = _random_crops(load_folder(root / "trainB", short_side=short_side), n, size, g)
+        def read(f: Path) -> Tensor:
+            return resize_short_side(read_image(f), short_side)
+        low = _random_crops(image_files(root / "trainA"), n, size, g, read)
+        normal = _random_crops(image_files(root / "trainB"), n, size, g, read)
+        shuffle = False if shuffle is None else shuffle
         low_source, normal_source = f"low: {source}/trainA", f"normal: {source}/trainB"
     else:
         low_half, normal_imgs, enlarged = _halves(short_side, size)
@@ -288,6 +299,7 @@ def unpaired(n: int, size: int = 64, short_side: int | None = None, seed: int = 
             source += f"; upsampled beyond native resolution to hold {size}-pixel crops: {', '.join(enlarged)}"
         low_source = f"low: one half of each of the {source}, darkened by the camera model"
         normal_source = f"normal: the other halves of the {source}, as taken"
+        shuffle = True if shuffle is None else shuffle
     if shuffle:
         low, normal = shuffle_channels(low, g), shuffle_channels(normal, g)
         low_source, normal_source = low_source + "; colour channels shuffled", normal_source + "; colour channels shuffled"
@@ -358,6 +370,19 @@ def test_pairs(size: int = 384, photos: tuple[str, ...] = TEST_PHOTOS, condition
 test_pairs.__test__ = False   # a library function, not a pytest test, when a test module imports it by name
 
 
+def image_files(path: str | Path) -> list[Path]:
+    """The image files under ``path`` (recursively, sorted); :class:`~genmodels.data.base.DataFolderError` when the
+    folder is missing or holds none.
+
+    Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
+    """
+    layout = "a folder of .png/.jpg/.bmp images (e.g. EnlightenGAN trainA/ or trainB/, LOL our485/low, LIME/)"
+    files = [p for p in require_folder(Path(path), layout) if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not files:
+        raise DataFolderError(f"data folder {path} has no image files ({', '.join(IMAGE_SUFFIXES)}); expected {layout}")
+    return files
+
+
 def iter_folder(path: str | Path, short_side: int | None = None) -> Iterator[tuple[str, Tensor]]:
     """(file name, image (3, H, W) in [0, 1]) for every image file under ``path`` (recursively, sorted), read one
     at a time, so a large folder is never held in memory.
@@ -368,10 +393,7 @@ def iter_folder(path: str | Path, short_side: int | None = None) -> Iterator[tup
 
     Notebook: chapters/04_lowlight_enhancement/01_classic_enhancement.ipynb
     """
-    layout = "a folder of .png/.jpg/.bmp images (e.g. EnlightenGAN trainA/ or trainB/, LOL our485/low, LIME/)"
-    files = [p for p in require_folder(Path(path), layout) if p.suffix.lower() in IMAGE_SUFFIXES]
-    if not files:
-        raise DataFolderError(f"data folder {path} has no image files ({', '.join(IMAGE_SUFFIXES)}); expected {layout}")
+    files = image_files(path)
 
     def read() -> Iterator[tuple[str, Tensor]]:
         for f in files:
