@@ -47,14 +47,14 @@ def test_paper_model_has_no_floor_and_no_blend():
 
 
 def _dark_level_reference(low, images, frac, block):
-    w = np.array([0.299, 0.587, 0.114])
+    def blocks(rgb):                                     # BT.601 gray, then the means of whole block×block blocks
+        g = np.tensordot([0.299, 0.587, 0.114], rgb, axes=1)
+        h, w = g.shape[0] // block, g.shape[1] // block
+        return g[:h * block, :w * block].reshape(h, block, w, block).mean((1, 3)).ravel()
+
     out = []
     for lo, im in zip(low.numpy(), images.numpy()):
-        g_lo = np.tensordot(w, lo, axes=1)
-        g_im = np.tensordot(w, im, axes=1)
-        h, wd = g_lo.shape[0] // block, g_lo.shape[1] // block
-        b_lo = g_lo[:h * block, :wd * block].reshape(h, block, wd, block).mean((1, 3)).ravel()
-        b_im = g_im[:h * block, :wd * block].reshape(h, block, wd, block).mean((1, 3)).ravel()
+        b_lo, b_im = blocks(lo), blocks(im)
         k = max(1, round(frac * b_lo.size))
         out.append(b_im[np.argsort(b_lo)[:k]].mean())
     return np.array(out)

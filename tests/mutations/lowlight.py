@@ -83,7 +83,7 @@ MUTATIONS = [
     Mutation(_MO, "        _check_rgb(data[1], \"EnhancerGAN: y (normal-light)\")\n", "",
              "EnhancerGAN trains on a normal-light domain outside [0, 1]", ("tests/test_input_checks.py",)),
     Mutation(_DATA, "    return x if short_side is None else resize_short_side(x, short_side)",
-             "    return x if short_side is None else x", "photo ignores short_side", _TD),
+             "    return x if short_side is None else x", "reading an image ignores short_side (photo, the folders)", _TD),
     Mutation("src/genmodels/data/lol.py", "    names = sorted(low)\n", "    names = sorted(low)[::-1]\n",
              "LOL pairs not in sorted name order", _TD),
     Mutation("src/genmodels/data/lol.py", "        x, y = read_image(low[name]), read_image(high[name])",
@@ -115,7 +115,7 @@ MUTATIONS = [
     Mutation(_AB, "level = F.avg_pool2d(gray(images), block)", "level = F.max_pool2d(gray(images), block)",
              "dark_level takes each block's brightest pixel, not its mean", _TA),
     # a real folder: not shuffled by default, read one image at a time
-    Mutation(_DATA, "        shuffle = False if shuffle is None else shuffle", "        shuffle = True if shuffle is None else shuffle",
+    Mutation(_DATA, "    shuffle = not real if shuffle is None else shuffle", "    shuffle = True if shuffle is None else shuffle",
              "a reader's real photographs get their colour channels shuffled by default", _TD),
     Mutation(_DATA, "            out[idx] = _crops_of(read(img), len(idx), size, g)",
              "            out[idx] = _crops_of(read(images[0]), len(idx), size, g)", "every crop cut from the first source", _TD),

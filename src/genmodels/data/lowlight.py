@@ -81,6 +81,12 @@ def read_image(path: Path) -> Tensor:
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
 
 
+def _read(f: Path, short_side: int | None) -> Tensor:
+    """The image file f (3, H, W) in [0, 1], resized to ``short_side`` when given."""
+    x = read_image(f)
+    return x if short_side is None else resize_short_side(x, short_side)
+
+
 def photo(name: str, short_side: int | None = None) -> Tensor:
     """One shipped photograph (3, H, W) in [0, 1], optionally resized so its short side is ``short_side``.
 
@@ -89,8 +95,7 @@ def photo(name: str, short_side: int | None = None) -> Tensor:
     files = _photo_files()
     if name not in files:
         raise ValueError(f"no shipped photograph {name!r}; available: {sorted(files)}")
-    x = read_image(files[name])
-    return x if short_side is None else resize_short_side(x, short_side)
+    return _read(files[name], short_side)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -282,13 +287,14 @@ def unpaired(n: int, size: int = 64, short_side: int | None = None, seed: int = 
         raise ValueError(f"short_side={short_side} cannot hold crops of size={size}; give short_side >= size or None")
     g = torch.Generator().manual_seed(seed)
     root = Path(folder) if folder is not None else runtime.data_dir() / "lowlight"
-    if folder is not None or (root / "trainA").is_dir():
+    real = folder is not None or (root / "trainA").is_dir()
+    shuffle = not real if shuffle is None else shuffle
+    if real:
         source = f"folder {root}"
         def read(f: Path) -> Tensor:
-            return resize_short_side(read_image(f), short_side)
+            return _read(f, short_side)
         low = _random_crops(image_files(root / "trainA"), n, size, g, read)
         normal = _random_crops(image_files(root / "trainB"), n, size, g, read)
-        shuffle = False if shuffle is None else shuffle
         low_source, normal_source = f"low: {source}/trainA", f"normal: {source}/trainB"
     else:
         low_half, normal_imgs, enlarged = _halves(short_side, size)
@@ -299,7 +305,6 @@ def unpaired(n: int, size: int = 64, short_side: int | None = None, seed: int = 
             source += f"; upsampled beyond native resolution to hold {size}-pixel crops: {', '.join(enlarged)}"
         low_source = f"low: one half of each of the {source}, darkened by the camera model"
         normal_source = f"normal: the other halves of the {source}, as taken"
-        shuffle = True if shuffle is None else shuffle
     if shuffle:
         low, normal = shuffle_channels(low, g), shuffle_channels(normal, g)
         low_source, normal_source = low_source + "; colour channels shuffled", normal_source + "; colour channels shuffled"
@@ -397,8 +402,7 @@ def iter_folder(path: str | Path, short_side: int | None = None) -> Iterator[tup
 
     def read() -> Iterator[tuple[str, Tensor]]:
         for f in files:
-            x = read_image(f)
-            yield f.name, (x if short_side is None else resize_short_side(x, short_side))
+            yield f.name, _read(f, short_side)
     return read()
 
 

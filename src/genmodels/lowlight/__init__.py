@@ -39,9 +39,10 @@ from .losses import brightness_loss, chromaticity, colour_error, colour_loss, pe
 from .model import ATTENTION_MODES, BLEND_START_LOGIT, EnhancerConfig, EnhancerGAN, train_enhancer
 
 __all__ = [
-    "ADDITIONS", "ATTENTION_MODES", "BLEND_START_LOGIT", "PAPER_SETTINGS", "ablation_settings", "dark_level", "EnhancerConfig", "EnhancerGAN", "OrientedEnergy",
-    "VGG16_FILE", "VGGFeatures", "attention_explorer", "attention_map", "brightness_loss", "chromaticity", "clahe",
-    "colour_error", "colour_loss", "enhance_all", "equalize_hist", "feature_extractor", "feature_saliency",
+    "ADDITIONS", "ATTENTION_MODES", "BLEND_START_LOGIT", "EnhancerConfig", "EnhancerGAN", "OrientedEnergy",
+    "PAPER_SETTINGS", "VGG16_FILE", "VGGFeatures", "ablation_settings", "attention_explorer", "attention_map",
+    "brightness_loss", "chromaticity", "clahe", "colour_error", "colour_loss", "dark_level", "enhance_all",
+    "equalize_hist", "feature_extractor", "feature_saliency",
     "format_table", "gamma_correction", "gray", "lime", "lime_illumination", "on_value", "perceptual_loss",
     "score_folder", "scores", "tent_mean", "train_enhancer", "upsample", "vgg16_features",
 ]
